@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Check the series in patches/: it agrees with the kernel work tree, every
+# patch is signed off and checkpatch --strict clean, and (with --build) every
+# patch builds on its own and sparse has nothing new to say about the files
+# it touches. TAP on stdout, one line per check.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+
+print_usage() {
+	cat <<USAGE
+usage: $PROG [--build]
+
+  --build  also build the perf kernel at every patch of the series
+           (bisectability) and run sparse on the files each patch touches
+USAGE
+}
+
+build=0
+case "${1:-}" in
+'') ;;
+--build) build=1 ;;
+-h | --help) print_usage; exit 0 ;;
+*) print_usage >&2; exit 2 ;;
+esac
+
+n=0
+failed=0
+result() {
+	local ok=$1
+
+	shift
+	n=$((n + 1))
+	if [ "$ok" -eq 0 ]; then
+		echo "ok $n - $*"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $*"
+	fi
+}
+
+# Only FILE_PATH_CHANGES is ignored: it asks whether MAINTAINERS needs an
+# update for every added file, whatever the file, and ours are covered by
+# existing entries (io_uring/, net/, drivers/net/netdevsim/).
+checkpatch() {
+	(cd "$ZCRX_WORK_TREE" && ./scripts/checkpatch.pl --strict --quiet \
+		--ignore FILE_PATH_CHANGES --no-summary "$1")
+}
+
+# build_each: check out every commit of the series in turn (detached) and
+# build it with sparse; report sparse warnings in the files it touches.
+# Restores the branch afterwards.
+build_each() {
+	local head c subject files out=$ZCRX_BUILD/kernel-bisect log warn
+
+	head=$(git -C "$ZCRX_WORK_TREE" symbolic-ref -q --short HEAD ||
+	       git -C "$ZCRX_WORK_TREE" rev-parse HEAD)
+	for c in $(git -C "$ZCRX_WORK_TREE" rev-list --reverse "$ZCRX_BASE_TAG..HEAD"); do
+		subject=$(git -C "$ZCRX_WORK_TREE" log -1 --format=%s "$c")
+		git -C "$ZCRX_WORK_TREE" checkout -q "$c"
+		log=$("$ZCRX_TOP/scripts/build-kernel.sh" -o "$out" --sparse perf 2>&1)
+		result $? "builds: $subject"
+		case "$log" in *": built "*) ;; *) echo "$log" | tail -n 20 | sed 's/^/# /' ;; esac
+		files=$(git -C "$ZCRX_WORK_TREE" diff --name-only "$c^" "$c" -- '*.c' '*.h')
+		warn=
+		[ -z "$files" ] ||
+			warn=$(grep -F "$files" "$out/build.log" | grep -E '(warning|error):')
+		[ -z "$warn" ]
+		result $? "sparse: $subject"
+		[ -z "$warn" ] || echo "$warn" | sed 's/^/# /'
+	done
+	git -C "$ZCRX_WORK_TREE" checkout -q "$head"
+}
+
+main() {
+	local patch name out
+
+	require_work_tree
+	series_matches_tree
+	result $? "patches/ matches the work tree (run scripts/export-series.sh or scripts/apply-series.sh)"
+	while read -r patch; do
+		name=$(basename "$patch")
+		grep -q '^Signed-off-by: ' "$patch"
+		result $? "$name: Signed-off-by"
+		out=$(checkpatch "$patch" 2>&1)
+		[ -z "$out" ]
+		result $? "$name: checkpatch --strict"
+		[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+	done < <(series_patches)
+	[ "$build" -eq 1 ] && build_each
+	echo "1..$n"
+	[ "$failed" -eq 0 ]
+}
+
+main

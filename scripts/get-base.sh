@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Fetch the pinned base kernel (kernel/base.env), verify it and turn it into
+# a git work tree at build/linux whose first and only commit is the base,
+# tagged zcrx-base. Idempotent: an existing work tree of the same base is
+# left alone.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+print_usage() {
+	cat <<EOF
+usage: $PROG [--use-available] [--recreate]
+
+Download $ZCRX_TOP/kernel/base.env's Debian package with apt-get, check the
+source tarball's sha256 and create the kernel work tree $ZCRX_WORK_TREE.
+
+  --use-available  if the pinned version is gone from the mirror, use the
+                   newest version the mirror has (its checksum is printed,
+                   not checked); apply the series with scripts/apply-series.sh
+                   and it reports which patches fail
+  --recreate       throw away an existing work tree (and its commits) first
+EOF
+}
+
+use_available=0
+recreate=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--use-available) use_available=1 ;;
+	--recreate) recreate=1 ;;
+	-h | --help) print_usage; exit 0 ;;
+	*) print_usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+source "$ZCRX_TOP/kernel/base.env"
+dl_dir=$ZCRX_BUILD/dl
+deb=
+tarball=
+sum=
+
+available_versions() {
+	apt-cache madison "$BASE_DEB_PACKAGE" 2>/dev/null | awk '{ print $3 }'
+}
+
+# fetch_deb VERSION: download the package into $dl_dir unless it is there.
+fetch_deb() {
+	local version=$1
+
+	deb=$dl_dir/${BASE_DEB_PACKAGE}_${version}_all.deb
+	[ -f "$deb" ] && return 0
+	(cd "$dl_dir" && apt-get download -q "$BASE_DEB_PACKAGE=$version") \
+		>"$dl_dir/download.log" 2>&1 ||
+		die "apt-get download $BASE_DEB_PACKAGE=$version failed;" \
+		    "see $dl_dir/download.log"
+	[ -f "$deb" ] || die "apt-get download did not produce $deb"
+}
+
+# Pick the version to use; fail with the available one named.
+choose_version() {
+	local newest
+
+	if apt-cache madison "$BASE_DEB_PACKAGE" 2>/dev/null |
+	   awk '{ print $3 }' | grep -qxF "$BASE_DEB_VERSION"; then
+		printf '%s\n' "$BASE_DEB_VERSION"
+		return
+	fi
+	apt-get update -q >/dev/null 2>&1 || true
+	if available_versions | grep -qxF "$BASE_DEB_VERSION"; then
+		printf '%s\n' "$BASE_DEB_VERSION"
+		return
+	fi
+	newest=$(available_versions | sort -V | tail -n1)
+	[ -n "$newest" ] ||
+		die "$BASE_DEB_PACKAGE is not on the package mirror at all" \
+		    "(no network to the mirror, or no bookworm-security suite?)"
+	if [ "$use_available" -ne 1 ]; then
+		die "pinned $BASE_DEB_PACKAGE $BASE_DEB_VERSION is no longer on" \
+		    "the mirror; it has $newest. Rerun with --use-available to" \
+		    "build on $newest (the series may need rebasing)."
+	fi
+	info "pinned $BASE_DEB_VERSION unavailable, using $newest"
+	printf '%s\n' "$newest"
+}
+
+# extract_tarball VERSION: take the source tarball out of $deb into
+# $tarball and check it against the pin; sets $sum.
+extract_tarball() {
+	local version=$1
+
+	tarball=$dl_dir/linux-source-$version.tar.xz
+	if [ ! -f "$tarball" ]; then
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -xO "./$BASE_TARBALL" >"$tarball.tmp"
+		mv "$tarball.tmp" "$tarball"
+	fi
+	sum=$(sha256sum "$tarball" | cut -d' ' -f1)
+	if [ "$version" != "$BASE_DEB_VERSION" ]; then
+		info "unpinned base $version: tarball sha256 $sum"
+	elif [ "$sum" != "$BASE_TARBALL_SHA256" ]; then
+		rm -f "$tarball"
+		die "checksum mismatch for $BASE_TARBALL of $BASE_DEB_PACKAGE" \
+		    "$version: expected $BASE_TARBALL_SHA256, got $sum;" \
+		    "refusing to use it"
+	fi
+}
+
+# The base commit is reproducible: same tree, same identity, same dates.
+make_work_tree() {
+	local tarball=$1 version=$2 sum=$3 tmp=$ZCRX_WORK_TREE.tmp kver
+
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	info "unpacking $tarball"
+	tar -xJf "$tarball" -C "$tmp" --strip-components=1
+	kver=$(make -s -C "$tmp" kernelversion)
+	info "creating git work tree for Linux $kver"
+	(
+		cd "$tmp"
+		export GIT_AUTHOR_NAME="zcrx base" GIT_AUTHOR_EMAIL="zcrx@localhost"
+		export GIT_COMMITTER_NAME="zcrx base" GIT_COMMITTER_EMAIL="zcrx@localhost"
+		export GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z"
+		git init -q -b master .
+		git config core.autocrlf false
+		git config gc.auto 0
+		git add -A -f .
+		git commit -q --no-verify -F - <<EOF
+Linux $kver (Debian $BASE_DEB_PACKAGE $version)
+
+Unpacked from $BASE_TARBALL of the Debian package; sha256 $sum.
+EOF
+		git tag "$ZCRX_BASE_TAG"
+	)
+	rm -rf "$ZCRX_WORK_TREE"
+	mv "$tmp" "$ZCRX_WORK_TREE"
+	# Commits and `git am` need an identity; keep it local to the tree.
+	git -C "$ZCRX_WORK_TREE" config user.name >/dev/null ||
+		git -C "$ZCRX_WORK_TREE" config user.name "$(git -C "$ZCRX_TOP" config user.name || echo zcrx)"
+	git -C "$ZCRX_WORK_TREE" config user.email >/dev/null ||
+		git -C "$ZCRX_WORK_TREE" config user.email "$(git -C "$ZCRX_TOP" config user.email || echo zcrx@localhost)"
+}
+
+main() {
+	local version existing
+
+	ensure_packages $ZCRX_PKGS_KERNEL
+	mkdir -p "$dl_dir"
+
+	if git -C "$ZCRX_WORK_TREE" rev-parse -q --verify "refs/tags/$ZCRX_BASE_TAG" >/dev/null 2>&1; then
+		existing=$(git -C "$ZCRX_WORK_TREE" log -1 --format=%s "$ZCRX_BASE_TAG")
+		if [ "$recreate" -eq 0 ]; then
+			case "$existing" in
+			*"$BASE_DEB_VERSION)") info "work tree up to date: $existing"; return 0 ;;
+			esac
+			[ "$use_available" -eq 1 ] && { info "work tree on $existing"; return 0; }
+			die "work tree $ZCRX_WORK_TREE is based on '$existing', not" \
+			    "$BASE_DEB_VERSION; rerun with --recreate (drops its commits;" \
+			    "export them first with scripts/export-series.sh)"
+		fi
+	fi
+
+	version=$(choose_version)
+	fetch_deb "$version"
+	extract_tarball "$version"
+	make_work_tree "$tarball" "$version" "$sum"
+	info "work tree ready: $ZCRX_WORK_TREE ($(git -C "$ZCRX_WORK_TREE" log -1 --format=%s))"
+}
+
+main

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared helpers for the zcrx scripts. Source it; it defines functions and
+# the project's paths, and runs nothing else.
+
+ZCRX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ZCRX_BUILD=${ZCRX_BUILD:-$ZCRX_TOP/build}
+ZCRX_WORK_TREE=${ZCRX_WORK_TREE:-$ZCRX_BUILD/linux}
+ZCRX_BASE_TAG=zcrx-base
+PROG=${PROG:-$(basename "$0")}
+
+eprintf() {
+	# shellcheck disable=SC2059
+	printf "$@" >&2
+}
+
+info() {
+	eprintf '%s: %s\n' "$PROG" "$*"
+}
+
+die() {
+	eprintf '%s: error: %s\n' "$PROG" "$*"
+	exit 1
+}
+
+# Package sets, by what needs them. Debian bookworm names.
+ZCRX_PKGS_KERNEL="make gcc flex bison bc libelf-dev libssl-dev ccache cpio
+	xz-utils python3 git perl"
+ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
+ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod python3-yaml"
+ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev"
+ZCRX_PKGS_SERIES="git sparse"
+
+pkg_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
+		grep -q 'install ok installed'
+}
+
+# ensure_packages PKG...: install what is missing from bookworm's suites as
+# configured on this machine (we never add suites), or say how to.
+ensure_packages() {
+	local missing=() p
+
+	for p in "$@"; do
+		pkg_installed "$p" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+
+	if [ "$(id -u)" -ne 0 ]; then
+		die "missing packages: ${missing[*]}; install them with:" \
+		    "sudo apt-get install ${missing[*]}"
+	fi
+	info "installing missing packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y -q --no-install-recommends "${missing[@]}" \
+	     >"$ZCRX_BUILD/apt.log" 2>&1; then
+		apt-get update -q >>"$ZCRX_BUILD/apt.log" 2>&1 ||
+			die "apt-get update failed (no network to the package" \
+			    "mirror?); see $ZCRX_BUILD/apt.log"
+		apt-get install -y -q --no-install-recommends "${missing[@]}" \
+			>>"$ZCRX_BUILD/apt.log" 2>&1 ||
+			die "could not install ${missing[*]}; see" \
+			    "$ZCRX_BUILD/apt.log"
+	fi
+}
+
+# The work tree must exist and carry the base tag.
+require_work_tree() {
+	git -C "$ZCRX_WORK_TREE" rev-parse -q --verify \
+		"refs/tags/$ZCRX_BASE_TAG" >/dev/null 2>&1 ||
+		die "no kernel work tree at $ZCRX_WORK_TREE;" \
+		    "run scripts/get-base.sh first"
+}
+
+# List the series' patch files in order, as named by patches/series.
+series_patches() {
+	local f
+
+	[ -f "$ZCRX_TOP/patches/series" ] || return 0
+	while read -r f; do
+		case "$f" in '' | '#'*) continue ;; esac
+		printf '%s\n' "$ZCRX_TOP/patches/$f"
+	done <"$ZCRX_TOP/patches/series"
+}
+
+mkdir -p "$ZCRX_BUILD"
+
+# format_series OUTDIR: the work tree's commits on the base as patches, with
+# a cover letter built from kernel/cover-letter.txt (subject line, blank
+# line, body). Deterministic, so patches/ can be compared with a fresh run.
+format_series() {
+	local out=$1 cover=$ZCRX_TOP/kernel/cover-letter.txt subject n
+
+	mkdir -p "$out"
+	n=$(git -C "$ZCRX_WORK_TREE" rev-list --count "$ZCRX_BASE_TAG..HEAD")
+	[ "$n" -gt 0 ] || die "the work tree has no commits on $ZCRX_BASE_TAG"
+	git -C "$ZCRX_WORK_TREE" format-patch -q --zero-commit --no-signature \
+		--abbrev=12 --cover-letter --subject-prefix=PATCH \
+		-o "$out" "$ZCRX_BASE_TAG..HEAD"
+	subject=$(head -n1 "$cover")
+	python3 - "$out"/0000-cover-letter.patch "$cover" "$subject" \
+		"$(git -C "$ZCRX_WORK_TREE" log -1 --format=%aD)" <<'PY'
+import re, sys
+path, cover, subject, date = sys.argv[1:]
+body = open(cover).read().split('\n', 1)[1].strip('\n')
+text = open(path).read()
+text = text.replace('*** SUBJECT HERE ***', subject, 1)
+text = text.replace('*** BLURB HERE ***', body, 1)
+# The cover letter is dated by format-patch's clock; date it like the tip
+# commit instead so that exporting twice gives the same file.
+text = re.sub(r'^Date: .*$', 'Date: ' + date, text, count=1, flags=re.M)
+open(path, 'w').write(text)
+PY
+	(cd "$out" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-') >"$out/series"
+}
+
+# series_matches_tree: patches/ is exactly what the work tree exports.
+series_matches_tree() {
+	local tmp rc=0
+
+	tmp=$(mktemp -d)
+	(format_series "$tmp") >/dev/null 2>&1 || rc=1
+	if [ "$rc" -eq 0 ]; then
+		diff -r -q "$tmp" "$ZCRX_TOP/patches" >/dev/null 2>&1 || rc=1
+	fi
+	rm -rf "$tmp"
+	return "$rc"
+}

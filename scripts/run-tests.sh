@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every test of the project, from a fresh machine if need be: install
+# what is missing, get the base tree, apply the series, check it, build the
+# debug kernel and the userspace, run the host unit tests and then the
+# in-guest tests in the VM. Prints TAP-style results and ends with
+# "N passed, N failed".
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+
+passed=0
+failed=0
+skipped=0
+
+result() {
+	local ok=$1
+
+	shift
+	if [ "$ok" -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "ok $((passed + failed)) - $*"
+	else
+		failed=$((failed + 1))
+		echo "not ok $((passed + failed)) - $*"
+	fi
+}
+
+# tap STAGE COMMAND...: run a command that prints TAP and count its
+# results under STAGE; a command that fails without a failing result
+# counts as one failure.
+tap() {
+	local stage=$1 line before=$failed rc
+
+	shift
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*"# SKIP"*)
+			skipped=$((skipped + 1))
+			echo "ok $((passed + failed + skipped)) - $stage: ${line#ok * - }"
+			;;
+		"ok "*) result 0 "$stage: ${line#ok * - }" ;;
+		"not ok "*) result 1 "$stage: ${line#not ok * - }" ;;
+		"1.."*) ;;
+		*) echo "# $line" ;;
+		esac
+	done < <("$@" 2>&1)
+	wait $! && rc=0 || rc=$?
+	if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+		result 1 "$stage: exited with status $rc"
+	fi
+}
+
+# step DESCRIPTION COMMAND...: one result for one command; output kept in
+# build/logs and shown only on failure.
+step() {
+	local desc=$1 log rc
+
+	shift
+	mkdir -p "$ZCRX_BUILD/logs"
+	log=$ZCRX_BUILD/logs/$(echo "$desc" | tr -c 'a-zA-Z0-9\n' '-').log
+	("$@") >"$log" 2>&1 && rc=0 || rc=$?
+	result "$rc" "$desc"
+	if [ "$rc" -ne 0 ]; then
+		tail -n 30 "$log" | sed 's/^/# /'
+	else
+		grep -E '(built|applied|ready|up to date|matches)' "$log" | sed 's/^/# /'
+	fi
+	return "$rc"
+}
+
+finish() {
+	echo "1..$((passed + failed + skipped))"
+	echo "# took $(($(date +%s) - start)) s"
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+# meson_build DIR OPTION...: set up (once) or reconfigure DIR, then build.
+meson_build() {
+	local dir=$1
+
+	shift
+	{ [ -d "$dir" ] || meson setup "$dir" "$ZCRX_TOP" "$@"; } &&
+		meson configure "$dir" "$@" && meson compile -C "$dir"
+}
+
+# host_tests: build the userspace (the uAPI check is a compile-time one
+# against the debug kernel's exported headers) and run the unit tests, then
+# again under AddressSanitizer, LeakSanitizer and UBSan.
+host_tests() {
+	local plain=$ZCRX_BUILD/meson asan=$ZCRX_BUILD/meson-asan rc=0
+	local log=$ZCRX_BUILD/logs/meson.log
+
+	if meson_build "$plain" -Dkernel_headers="$ZCRX_BUILD/kernel-debug/usr/include" >"$log" 2>&1 &&
+	   meson_build "$asan" -Db_sanitize=address,undefined >>"$log" 2>&1; then
+		echo "ok 1 - userspace builds (plain, ASan+UBSan); zcrx/uapi.hpp agrees with the kernel's uAPI headers"
+	else
+		echo "not ok 1 - userspace builds (plain, ASan+UBSan); zcrx/uapi.hpp agrees with the kernel's uAPI headers"
+		tail -n 30 "$log" | sed 's/^/# /'
+		return 1
+	fi
+	"$ZCRX_TOP/scripts/catch2-tap.py" "$plain/userspace/tests/unit-tests" || rc=1
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+		"$ZCRX_TOP/scripts/catch2-tap.py" "$asan/userspace/tests/unit-tests" asan || rc=1
+	return "$rc"
+}
+
+vm_tests() {
+	local verdict
+
+	"$ZCRX_TOP/scripts/vm-run.sh" -k debug -t "${ZCRX_VM_TIMEOUT:-2400}" -- \
+		"$ZCRX_TOP/selftests/run-vm.sh"
+	verdict=$(cat "$ZCRX_BUILD/vm/last/verdict" 2>/dev/null || echo "none")
+	[ "$verdict" = ok ] && echo -n "ok" || echo -n "not ok"
+	echo " 1 - kernel log clean: no oops, WARNING, KASAN, lockdep, kmemleak" \
+		"or stalled pool (verdict: $verdict; $ZCRX_BUILD/vm/last/console.log)"
+}
+
+main() {
+	start=$(date +%s)
+	echo "# zcrx tests: $(date -u), $(nproc) CPUs"
+	step "install packages" ensure_packages $ZCRX_PKGS_KERNEL $ZCRX_PKGS_VM \
+		$ZCRX_PKGS_GUEST $ZCRX_PKGS_USER $ZCRX_PKGS_SERIES || finish
+	step "base tree (kernel/base.env)" "$ZCRX_TOP/scripts/get-base.sh" || finish
+	step "series applies (patches/)" "$ZCRX_TOP/scripts/apply-series.sh" || finish
+	tap series "$ZCRX_TOP/scripts/check-series.sh"
+	step "debug kernel builds" "$ZCRX_TOP/scripts/build-kernel.sh" debug || finish
+	tap host host_tests
+	tap vm vm_tests
+	finish
+}
+
+main "$@"

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test VM, chrooted into the host's root: runs the command
+# the host left in RUN_DIR/cmd with its output on the virtio console, then
+# has kmemleak scan, and reports the exit status on the kernel console,
+# where the host's vm-run.sh reads it.
+set -uo pipefail
+
+run_dir=$1
+out=/dev/hvc0
+
+kmsg() {
+	echo "$*" >/dev/kmsg
+}
+
+# kmemleak reports only what two scans agree on and nothing younger than a
+# few seconds; scan twice, a little apart, then print what it found.
+kmemleak_report() {
+	local f=/sys/kernel/debug/kmemleak
+
+	[ -w "$f" ] || return 0
+	kmsg "zcrx-vm: kmemleak scan"
+	sleep 6
+	echo scan >"$f"
+	sleep 1
+	echo scan >"$f"
+	if [ -s "$f" ]; then
+		kmsg "zcrx-vm: kmemleak report follows"
+		cat "$f" >/dev/ttyS0
+	fi
+}
+
+main() {
+	local rc
+
+	export PATH=$run_dir/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	export HOME=/tmp TMPDIR=/tmp LANG=C.UTF-8
+	export ZCRX_IN_VM=1 ZCRX_RUN_DIR=$run_dir
+	ZCRX_VM_ACCEL=$(cat "$run_dir/accel" 2>/dev/null)
+	export ZCRX_VM_ACCEL
+	stty -F "$out" raw -echo 2>/dev/null
+	hostname zcrx-vm
+	ip link set lo up
+	echo 1 >/proc/sys/kernel/panic_on_oops
+
+	kmsg "zcrx-vm: running $(head -c 200 "$run_dir/cmd" | tr '\n' ' ')"
+	(cd "$(cat "$run_dir/cwd")" && bash "$run_dir/cmd") </dev/null >"$out" 2>&1
+	rc=$?
+	kmsg "zcrx-vm: command exited $rc"
+	kmemleak_report
+	kmsg "zcrx-vm: exit status $rc"
+}
+
+main

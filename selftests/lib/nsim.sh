@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# The standard test network: two netdevsim ports linked as peers, each in a
+# network namespace of its own, with IPv4 and IPv6 addresses.
+#
+#   NSIM_NS_A: $NSIM_DEV_A  192.0.2.1/24  2001:db8::1/64
+#   NSIM_NS_B: $NSIM_DEV_B  192.0.2.2/24  2001:db8::2/64
+#
+# nsim_pair_setup [QUEUES] creates it (clearing leftovers of an earlier run
+# first), nsim_pair_cleanup removes it; both are idempotent. Needs root and
+# a kernel with netdevsim.
+
+NSIM_BUS=/sys/bus/netdevsim
+NSIM_ID_A=${NSIM_ID_A:-1701}
+NSIM_ID_B=${NSIM_ID_B:-1702}
+NSIM_NS_A=${NSIM_NS_A:-zcrx-a}
+NSIM_NS_B=${NSIM_NS_B:-zcrx-b}
+NSIM_IP4_A=192.0.2.1
+NSIM_IP4_B=192.0.2.2
+NSIM_IP6_A=2001:db8::1
+NSIM_IP6_B=2001:db8::2
+NSIM_DEV_A=
+NSIM_DEV_B=
+
+nsim_err() {
+	echo "nsim: $*" >&2
+	return 1
+}
+
+# nsim_new ID QUEUES: create a one-port device, print its netdev name.
+nsim_new() {
+	local id=$1 queues=$2 dir=$NSIM_BUS/devices/netdevsim$1/net i
+
+	echo "$id 1 $queues" >"$NSIM_BUS/new_device" ||
+		nsim_err "cannot create netdevsim device $id" || return
+	for i in $(seq 50); do
+		[ -n "$(ls -A "$dir" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	ls "$dir" 2>/dev/null | head -n1
+}
+
+nsim_del() {
+	[ -d "$NSIM_BUS/devices/netdevsim$1" ] || return 0
+	echo "$1" >"$NSIM_BUS/del_device"
+}
+
+nsim_pair_cleanup() {
+	nsim_del "$NSIM_ID_A"
+	nsim_del "$NSIM_ID_B"
+	ip netns del "$NSIM_NS_A" 2>/dev/null
+	ip netns del "$NSIM_NS_B" 2>/dev/null
+	return 0
+}
+
+# nsim_ifindex NS DEV
+nsim_ifindex() {
+	ip -n "$1" -o link show dev "$2" | cut -d: -f1
+}
+
+# nsim_addr NS DEV IP4 IP6
+nsim_addr() {
+	ip -n "$1" link set dev "$2" up &&
+		ip -n "$1" addr add "$3/24" dev "$2" &&
+		ip -n "$1" addr add "$4/64" dev "$2" nodad
+}
+
+nsim_pair_setup() {
+	local queues=${1:-1} fd_a fd_b
+
+	[ -d "$NSIM_BUS" ] || nsim_err "no $NSIM_BUS: kernel without netdevsim" || return
+	nsim_pair_cleanup
+	ip netns add "$NSIM_NS_A" && ip netns add "$NSIM_NS_B" || return
+	ip -n "$NSIM_NS_A" link set lo up && ip -n "$NSIM_NS_B" link set lo up || return
+	NSIM_DEV_A=$(nsim_new "$NSIM_ID_A" "$queues") && [ -n "$NSIM_DEV_A" ] || return
+	ip link set dev "$NSIM_DEV_A" netns "$NSIM_NS_A" || return
+	NSIM_DEV_B=$(nsim_new "$NSIM_ID_B" "$queues") && [ -n "$NSIM_DEV_B" ] || return
+	ip link set dev "$NSIM_DEV_B" netns "$NSIM_NS_B" || return
+
+	# link_device takes netns file descriptors opened read-only.
+	exec {fd_a}<"/run/netns/$NSIM_NS_A" {fd_b}<"/run/netns/$NSIM_NS_B"
+	echo "$fd_a:$(nsim_ifindex "$NSIM_NS_A" "$NSIM_DEV_A") $fd_b:$(nsim_ifindex "$NSIM_NS_B" "$NSIM_DEV_B")" \
+		>"$NSIM_BUS/link_device"
+	local rc=$?
+	exec {fd_a}<&- {fd_b}<&-
+	[ "$rc" -eq 0 ] || nsim_err "cannot link $NSIM_DEV_A and $NSIM_DEV_B" || return
+
+	nsim_addr "$NSIM_NS_A" "$NSIM_DEV_A" "$NSIM_IP4_A" "$NSIM_IP6_A" &&
+		nsim_addr "$NSIM_NS_B" "$NSIM_DEV_B" "$NSIM_IP4_B" "$NSIM_IP6_B"
+}
+
+# nsim_stat NS DEV COUNTER: one of the device's counters (rx_bytes, ...).
+# Unpatched 6.12 netdevsim counts only its transmit side.
+nsim_stat() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Minimal TAP output for the in-guest shell tests: tap_ok/tap_not_ok/tap_skip
+# number the results, tap_check runs a command and reports it, tap_done
+# prints the plan and returns non-zero if anything failed.
+
+TAP_N=0
+TAP_FAILED=0
+KSFT_SKIP=4
+
+tap_ok() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $*"
+}
+
+tap_not_ok() {
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N - $*"
+}
+
+tap_skip() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $* # SKIP"
+}
+
+tap_diag() {
+	echo "# $*"
+}
+
+# tap_check DESCRIPTION COMMAND...: one result for one command.
+tap_check() {
+	local desc=$1
+
+	shift
+	if "$@"; then
+		tap_ok "$desc"
+	else
+		tap_not_ok "$desc"
+	fi
+}
+
+tap_done() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}

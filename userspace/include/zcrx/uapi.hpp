@@ -1,0 +1,145 @@
+// Userspace copy of the zcrx uAPI (DESIGN.md section 3).
+//
+// These definitions mirror the patched kernel's include/uapi/linux/io_uring.h.
+// Names live in zcrx::uapi and never reuse the kernel's C spellings, so one
+// translation unit can include both; tests/uapi_check.cpp proves they agree.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace zcrx::uapi {
+
+// io_uring opcode and register opcode.
+inline constexpr std::uint8_t op_recv_zc = 58;        // IORING_OP_RECV_ZC
+inline constexpr unsigned int register_zcrx_ifq = 32; // IORING_REGISTER_ZCRX_IFQ
+
+// CQE / refill-entry offset encoding: off = (area_id << shift) | byte_offset.
+inline constexpr unsigned int zcrx_area_shift = 48; // IORING_ZCRX_AREA_SHIFT
+inline constexpr std::uint64_t zcrx_area_mask =     // IORING_ZCRX_AREA_MASK
+    ~((std::uint64_t{1} << zcrx_area_shift) - 1);
+
+// io_uring_region_desc::flags
+inline constexpr std::uint32_t mem_region_type_user = 1; // IORING_MEM_REGION_TYPE_USER
+
+// Byte offset of io_uring_sqe::zcrx_ifq_idx (a __u32 in the splice_fd_in union).
+inline constexpr std::size_t sqe_zcrx_ifq_idx_offset = 44;
+
+// Ring setup flags a zcrx ring must be created with (IORING_SETUP_*).
+inline constexpr std::uint32_t setup_cqe32 = 1U << 11;
+inline constexpr std::uint32_t setup_single_issuer = 1U << 12;
+inline constexpr std::uint32_t setup_defer_taskrun = 1U << 13;
+inline constexpr std::uint32_t setup_required_flags =
+    setup_defer_taskrun | setup_single_issuer | setup_cqe32;
+
+// sqe->ioprio flags accepted by RECV_ZC (IORING_RECV_MULTISHOT is required).
+inline constexpr std::uint16_t recvsend_poll_first = 1U << 0; // IORING_RECVSEND_POLL_FIRST
+inline constexpr std::uint16_t recv_multishot = 1U << 1;      // IORING_RECV_MULTISHOT
+
+// struct io_uring_zcrx_rqe: one refill-ring entry.
+struct zcrx_rqe {
+    std::uint64_t off;
+    std::uint32_t len;
+    std::uint32_t pad;
+};
+
+// struct io_uring_zcrx_cqe: second half of a 32-byte RECV_ZC CQE.
+struct zcrx_cqe {
+    std::uint64_t off;
+    std::uint64_t pad;
+};
+
+// struct io_uring_zcrx_offsets: refill-ring layout inside its region.
+struct zcrx_offsets {
+    std::uint32_t head;
+    std::uint32_t tail;
+    std::uint32_t rqes;
+    std::uint32_t resv2;
+    std::uint64_t resv[2];
+};
+
+// struct io_uring_zcrx_area_reg: the user memory area (rq_area_token is output).
+struct zcrx_area_reg {
+    std::uint64_t addr;
+    std::uint64_t len;
+    std::uint64_t rq_area_token;
+    std::uint32_t flags;
+    std::uint32_t resv1;
+    std::uint64_t resv2[2];
+};
+
+// struct io_uring_zcrx_ifq_reg: argument of IORING_REGISTER_ZCRX_IFQ.
+struct zcrx_ifq_reg {
+    std::uint32_t if_idx;
+    std::uint32_t if_rxq;
+    std::uint32_t rq_entries;
+    std::uint32_t flags;
+    std::uint64_t area_ptr;   // -> zcrx_area_reg
+    std::uint64_t region_ptr; // -> region_desc
+    zcrx_offsets offsets;     // output
+    std::uint32_t zcrx_id;    // output
+    std::uint32_t resv2;
+    std::uint64_t resv[3];
+};
+
+// struct io_uring_region_desc: memory holding the refill ring.
+struct region_desc {
+    std::uint64_t user_addr;
+    std::uint64_t size;
+    std::uint32_t flags;
+    std::uint32_t id;
+    std::uint64_t mmap_offset;
+    std::uint64_t resv[4];
+};
+
+// Layout is ABI: pin every size and offset here, not only in the kernel check.
+#define ZCRX_UAPI_AT(type, field, offset)                                                          \
+    static_assert(offsetof(type, field) == (offset), #type "::" #field " offset")
+
+static_assert(sizeof(zcrx_rqe) == 16);
+ZCRX_UAPI_AT(zcrx_rqe, off, 0);
+ZCRX_UAPI_AT(zcrx_rqe, len, 8);
+ZCRX_UAPI_AT(zcrx_rqe, pad, 12);
+
+static_assert(sizeof(zcrx_cqe) == 16);
+ZCRX_UAPI_AT(zcrx_cqe, off, 0);
+ZCRX_UAPI_AT(zcrx_cqe, pad, 8);
+
+static_assert(sizeof(zcrx_offsets) == 32);
+ZCRX_UAPI_AT(zcrx_offsets, head, 0);
+ZCRX_UAPI_AT(zcrx_offsets, tail, 4);
+ZCRX_UAPI_AT(zcrx_offsets, rqes, 8);
+ZCRX_UAPI_AT(zcrx_offsets, resv2, 12);
+ZCRX_UAPI_AT(zcrx_offsets, resv, 16);
+
+static_assert(sizeof(zcrx_area_reg) == 48);
+ZCRX_UAPI_AT(zcrx_area_reg, addr, 0);
+ZCRX_UAPI_AT(zcrx_area_reg, len, 8);
+ZCRX_UAPI_AT(zcrx_area_reg, rq_area_token, 16);
+ZCRX_UAPI_AT(zcrx_area_reg, flags, 24);
+ZCRX_UAPI_AT(zcrx_area_reg, resv1, 28);
+ZCRX_UAPI_AT(zcrx_area_reg, resv2, 32);
+
+static_assert(sizeof(zcrx_ifq_reg) == 96);
+ZCRX_UAPI_AT(zcrx_ifq_reg, if_idx, 0);
+ZCRX_UAPI_AT(zcrx_ifq_reg, if_rxq, 4);
+ZCRX_UAPI_AT(zcrx_ifq_reg, rq_entries, 8);
+ZCRX_UAPI_AT(zcrx_ifq_reg, flags, 12);
+ZCRX_UAPI_AT(zcrx_ifq_reg, area_ptr, 16);
+ZCRX_UAPI_AT(zcrx_ifq_reg, region_ptr, 24);
+ZCRX_UAPI_AT(zcrx_ifq_reg, offsets, 32);
+ZCRX_UAPI_AT(zcrx_ifq_reg, zcrx_id, 64);
+ZCRX_UAPI_AT(zcrx_ifq_reg, resv2, 68);
+ZCRX_UAPI_AT(zcrx_ifq_reg, resv, 72);
+
+static_assert(sizeof(region_desc) == 64);
+ZCRX_UAPI_AT(region_desc, user_addr, 0);
+ZCRX_UAPI_AT(region_desc, size, 8);
+ZCRX_UAPI_AT(region_desc, flags, 16);
+ZCRX_UAPI_AT(region_desc, id, 20);
+ZCRX_UAPI_AT(region_desc, mmap_offset, 24);
+ZCRX_UAPI_AT(region_desc, resv, 32);
+
+#undef ZCRX_UAPI_AT
+
+} // namespace zcrx::uapi

@@ -1,0 +1,109 @@
+// Compile-time proof that zcrx/uapi.hpp matches the patched kernel's uAPI.
+//
+// Built against the headers exported by the patched tree (make headers_install,
+// passed as -Dkernel_headers=...). Deliberately does not include <liburing.h>,
+// whose bundled io_uring.h (liburing 2.3) predates zcrx and would shadow the
+// kernel's. Any mismatch fails the build; the program itself does nothing.
+#include <linux/io_uring.h>
+
+#include <cstddef>
+#include <type_traits>
+
+#include "zcrx/uapi.hpp"
+
+namespace {
+
+namespace u = zcrx::uapi;
+
+// Same size, alignment, array shape and signedness. The kernel's __u64 is
+// unsigned long long while std::uint64_t is unsigned long on LP64, so exact
+// type identity is not the right test.
+template <typename K, typename U>
+constexpr bool
+    same_shape = sizeof(K) == sizeof(U) && alignof(K) == alignof(U) &&
+                 std::rank_v<K> == std::rank_v<U> &&std::extent_v<K> ==
+                     std::extent_v<U> &&std::is_unsigned_v<std::remove_all_extents_t<K>> ==
+                     std::is_unsigned_v<std::remove_all_extents_t<U>>;
+
+} // namespace
+
+#define SAME_VALUE(kname, uname)                                                                   \
+    static_assert(static_cast<unsigned long long>(kname) ==                                        \
+                      static_cast<unsigned long long>(uname),                                      \
+                  #kname " != " #uname)
+
+#define SAME_STRUCT(kstruct, ustruct)                                                              \
+    static_assert(sizeof(kstruct) == sizeof(ustruct) && alignof(kstruct) == alignof(ustruct),      \
+                  "size/alignment of " #kstruct " != " #ustruct)
+
+#define SAME_FIELD(kstruct, kfield, ustruct, ufield)                                               \
+    static_assert(offsetof(kstruct, kfield) == offsetof(ustruct, ufield),                          \
+                  "offset of " #kstruct "::" #kfield " != " #ustruct "::" #ufield);                \
+    static_assert(same_shape<decltype(kstruct::kfield), decltype(ustruct::ufield)>,                \
+                  "type of " #kstruct "::" #kfield " != " #ustruct "::" #ufield)
+
+// Constants.
+SAME_VALUE(IORING_OP_RECV_ZC, u::op_recv_zc);
+SAME_VALUE(IORING_REGISTER_ZCRX_IFQ, u::register_zcrx_ifq);
+SAME_VALUE(IORING_ZCRX_AREA_SHIFT, u::zcrx_area_shift);
+SAME_VALUE(IORING_ZCRX_AREA_MASK, u::zcrx_area_mask);
+SAME_VALUE(IORING_MEM_REGION_TYPE_USER, u::mem_region_type_user);
+SAME_VALUE(IORING_SETUP_CQE32, u::setup_cqe32);
+SAME_VALUE(IORING_SETUP_SINGLE_ISSUER, u::setup_single_issuer);
+SAME_VALUE(IORING_SETUP_DEFER_TASKRUN, u::setup_defer_taskrun);
+SAME_VALUE(IORING_RECVSEND_POLL_FIRST, u::recvsend_poll_first);
+SAME_VALUE(IORING_RECV_MULTISHOT, u::recv_multishot);
+
+// The ifq index in the SQE, which must stay 64 bytes.
+static_assert(sizeof(io_uring_sqe) == 64, "struct io_uring_sqe is not 64 bytes");
+SAME_VALUE(offsetof(io_uring_sqe, zcrx_ifq_idx), u::sqe_zcrx_ifq_idx_offset);
+static_assert(same_shape<decltype(io_uring_sqe::zcrx_ifq_idx), std::uint32_t>,
+              "io_uring_sqe::zcrx_ifq_idx is not a __u32");
+
+SAME_STRUCT(io_uring_zcrx_rqe, u::zcrx_rqe);
+SAME_FIELD(io_uring_zcrx_rqe, off, u::zcrx_rqe, off);
+SAME_FIELD(io_uring_zcrx_rqe, len, u::zcrx_rqe, len);
+SAME_FIELD(io_uring_zcrx_rqe, __pad, u::zcrx_rqe, pad);
+
+SAME_STRUCT(io_uring_zcrx_cqe, u::zcrx_cqe);
+SAME_FIELD(io_uring_zcrx_cqe, off, u::zcrx_cqe, off);
+SAME_FIELD(io_uring_zcrx_cqe, __pad, u::zcrx_cqe, pad);
+
+SAME_STRUCT(io_uring_zcrx_offsets, u::zcrx_offsets);
+SAME_FIELD(io_uring_zcrx_offsets, head, u::zcrx_offsets, head);
+SAME_FIELD(io_uring_zcrx_offsets, tail, u::zcrx_offsets, tail);
+SAME_FIELD(io_uring_zcrx_offsets, rqes, u::zcrx_offsets, rqes);
+SAME_FIELD(io_uring_zcrx_offsets, __resv2, u::zcrx_offsets, resv2);
+SAME_FIELD(io_uring_zcrx_offsets, __resv, u::zcrx_offsets, resv);
+
+SAME_STRUCT(io_uring_zcrx_area_reg, u::zcrx_area_reg);
+SAME_FIELD(io_uring_zcrx_area_reg, addr, u::zcrx_area_reg, addr);
+SAME_FIELD(io_uring_zcrx_area_reg, len, u::zcrx_area_reg, len);
+SAME_FIELD(io_uring_zcrx_area_reg, rq_area_token, u::zcrx_area_reg, rq_area_token);
+SAME_FIELD(io_uring_zcrx_area_reg, flags, u::zcrx_area_reg, flags);
+SAME_FIELD(io_uring_zcrx_area_reg, __resv1, u::zcrx_area_reg, resv1);
+SAME_FIELD(io_uring_zcrx_area_reg, __resv2, u::zcrx_area_reg, resv2);
+
+SAME_STRUCT(io_uring_zcrx_ifq_reg, u::zcrx_ifq_reg);
+SAME_FIELD(io_uring_zcrx_ifq_reg, if_idx, u::zcrx_ifq_reg, if_idx);
+SAME_FIELD(io_uring_zcrx_ifq_reg, if_rxq, u::zcrx_ifq_reg, if_rxq);
+SAME_FIELD(io_uring_zcrx_ifq_reg, rq_entries, u::zcrx_ifq_reg, rq_entries);
+SAME_FIELD(io_uring_zcrx_ifq_reg, flags, u::zcrx_ifq_reg, flags);
+SAME_FIELD(io_uring_zcrx_ifq_reg, area_ptr, u::zcrx_ifq_reg, area_ptr);
+SAME_FIELD(io_uring_zcrx_ifq_reg, region_ptr, u::zcrx_ifq_reg, region_ptr);
+SAME_FIELD(io_uring_zcrx_ifq_reg, offsets, u::zcrx_ifq_reg, offsets);
+SAME_FIELD(io_uring_zcrx_ifq_reg, zcrx_id, u::zcrx_ifq_reg, zcrx_id);
+SAME_FIELD(io_uring_zcrx_ifq_reg, __resv2, u::zcrx_ifq_reg, resv2);
+SAME_FIELD(io_uring_zcrx_ifq_reg, __resv, u::zcrx_ifq_reg, resv);
+
+SAME_STRUCT(io_uring_region_desc, u::region_desc);
+SAME_FIELD(io_uring_region_desc, user_addr, u::region_desc, user_addr);
+SAME_FIELD(io_uring_region_desc, size, u::region_desc, size);
+SAME_FIELD(io_uring_region_desc, flags, u::region_desc, flags);
+SAME_FIELD(io_uring_region_desc, id, u::region_desc, id);
+SAME_FIELD(io_uring_region_desc, mmap_offset, u::region_desc, mmap_offset);
+SAME_FIELD(io_uring_region_desc, __resv, u::region_desc, resv);
+
+int main() {
+    return 0;
+}
