@@ -28,7 +28,7 @@ apply_one() {
 	local patch=$1 log
 
 	log=$(git -C "$ZCRX_WORK_TREE" am -q --3way "$patch" 2>&1) && return 0
-	eprintf '%s\n' "$log" | grep -E '^(error|Patch failed|CONFLICT)' >&2 ||
+	printf '%s\n' "$log" | grep -E '^(error|Patch failed|CONFLICT)' >&2 ||
 		eprintf '%s\n' "$log"
 	git -C "$ZCRX_WORK_TREE" am --abort >/dev/null 2>&1 || true
 	die "patch $(basename "$patch") does not apply to" \
@@ -42,10 +42,12 @@ main() {
 	require_work_tree
 	head=$(git -C "$ZCRX_WORK_TREE" rev-parse HEAD)
 	base=$(git -C "$ZCRX_WORK_TREE" rev-parse "$ZCRX_BASE_TAG^{commit}")
+	if [ "$force" -eq 0 ] &&
+	   [ -n "$(git -C "$ZCRX_WORK_TREE" status --porcelain --untracked-files=no)" ]; then
+		die "the work tree has uncommitted edits; commit and export them" \
+		    "(scripts/export-series.sh) or pass --force to drop them"
+	fi
 	if [ "$head" != "$base" ] && [ "$force" -eq 0 ]; then
-		[ -z "$(git -C "$ZCRX_WORK_TREE" status --porcelain --untracked-files=no)" ] ||
-			die "the work tree has uncommitted edits; commit and export them" \
-			    "(scripts/export-series.sh) or pass --force to drop them"
 		if series_matches_tree; then
 			info "work tree already matches patches/"
 			return 0

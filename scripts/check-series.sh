@@ -52,13 +52,16 @@ checkpatch() {
 # build it with sparse; report sparse warnings in the files it touches.
 # Restores the branch afterwards.
 build_each() {
-	local head c subject files out=$ZCRX_BUILD/kernel-bisect log warn
+	local c subject files out=$ZCRX_BUILD/kernel-bisect log warn
 
-	head=$(git -C "$ZCRX_WORK_TREE" symbolic-ref -q --short HEAD ||
-	       git -C "$ZCRX_WORK_TREE" rev-parse HEAD)
+	bisect_head=$(git -C "$ZCRX_WORK_TREE" symbolic-ref -q --short HEAD ||
+		      git -C "$ZCRX_WORK_TREE" rev-parse HEAD)
+	# Interrupted or not, leave the work tree where it was.
+	trap 'git -C "$ZCRX_WORK_TREE" checkout -q "$bisect_head"' EXIT
 	for c in $(git -C "$ZCRX_WORK_TREE" rev-list --reverse "$ZCRX_BASE_TAG..HEAD"); do
 		subject=$(git -C "$ZCRX_WORK_TREE" log -1 --format=%s "$c")
-		git -C "$ZCRX_WORK_TREE" checkout -q "$c"
+		git -C "$ZCRX_WORK_TREE" checkout -q "$c" ||
+			{ result 1 "check out: $subject"; break; }
 		log=$("$ZCRX_TOP/scripts/build-kernel.sh" -o "$out" --sparse perf 2>&1)
 		result $? "builds: $subject"
 		case "$log" in *": built "*) ;; *) echo "$log" | tail -n 20 | sed 's/^/# /' ;; esac
@@ -70,7 +73,7 @@ build_each() {
 		result $? "sparse: $subject"
 		[ -z "$warn" ] || echo "$warn" | sed 's/^/# /'
 	done
-	git -C "$ZCRX_WORK_TREE" checkout -q "$head"
+	git -C "$ZCRX_WORK_TREE" checkout -q "$bisect_head"
 }
 
 main() {

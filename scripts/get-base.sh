@@ -100,7 +100,7 @@ extract_tarball() {
 	if [ "$version" != "$BASE_DEB_VERSION" ]; then
 		info "unpinned base $version: tarball sha256 $sum"
 	elif [ "$sum" != "$BASE_TARBALL_SHA256" ]; then
-		rm -f "$tarball"
+		rm -f "$tarball" "$deb"
 		die "checksum mismatch for $BASE_TARBALL of $BASE_DEB_PACKAGE" \
 		    "$version: expected $BASE_TARBALL_SHA256, got $sum;" \
 		    "refusing to use it"

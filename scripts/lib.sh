@@ -4,6 +4,9 @@
 # Shared helpers for the zcrx scripts. Source it; it defines functions and
 # the project's paths, and runs nothing else.
 
+# A failure inside $(...) stops a script under set -e as it would outside.
+shopt -s inherit_errexit
+
 ZCRX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ZCRX_BUILD=${ZCRX_BUILD:-$ZCRX_TOP/build}
 ZCRX_WORK_TREE=${ZCRX_WORK_TREE:-$ZCRX_BUILD/linux}
@@ -29,7 +32,7 @@ ZCRX_PKGS_KERNEL="make gcc flex bison bc libelf-dev libssl-dev ccache cpio
 	xz-utils python3 git perl"
 ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
 ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod python3-yaml"
-ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev"
+ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev"
 ZCRX_PKGS_SERIES="git sparse"
 
 pkg_installed() {

@@ -19,10 +19,10 @@ result() {
 	shift
 	if [ "$ok" -eq 0 ]; then
 		passed=$((passed + 1))
-		echo "ok $((passed + failed)) - $*"
+		echo "ok $((passed + failed + skipped)) - $*"
 	else
 		failed=$((failed + 1))
-		echo "not ok $((passed + failed)) - $*"
+		echo "not ok $((passed + failed + skipped)) - $*"
 	fi
 }
 
@@ -86,6 +86,8 @@ meson_build() {
 	local dir=$1
 
 	shift
+	# A setup that failed half-way leaves a directory meson cannot use.
+	[ -f "$dir/meson-private/coredata.dat" ] || rm -rf "$dir"
 	{ [ -d "$dir" ] || meson setup "$dir" "$ZCRX_TOP" "$@"; } &&
 		meson configure "$dir" "$@" && meson compile -C "$dir"
 }
@@ -111,15 +113,19 @@ host_tests() {
 	return "$rc"
 }
 
+# vm_tests: the in-guest tests, plus one result for the kernel log. A run
+# that ends without its own results (no boot, timeout) fails by its status.
 vm_tests() {
-	local verdict
+	local verdict rc=0
 
+	rm -f "$ZCRX_BUILD/vm/last"
 	"$ZCRX_TOP/scripts/vm-run.sh" -k debug -t "${ZCRX_VM_TIMEOUT:-2400}" -- \
-		"$ZCRX_TOP/selftests/run-vm.sh"
+		"$ZCRX_TOP/selftests/run-vm.sh" || rc=$?
 	verdict=$(cat "$ZCRX_BUILD/vm/last/verdict" 2>/dev/null || echo "none")
 	[ "$verdict" = ok ] && echo -n "ok" || echo -n "not ok"
 	echo " 1 - kernel log clean: no oops, WARNING, KASAN, lockdep, kmemleak" \
 		"or stalled pool (verdict: $verdict; $ZCRX_BUILD/vm/last/console.log)"
+	return "$rc"
 }
 
 main() {

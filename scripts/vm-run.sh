@@ -56,7 +56,8 @@ initramfs=$vm_dir/initramfs.cpio.gz
 # What in the kernel log means the kernel misbehaved, whatever the command said.
 splat_re='(BUG:|WARNING:|Oops|Kernel panic|general protection fault|KASAN|UBSAN|'
 splat_re+='possible circular locking|unreferenced object|stalled pool shutdown|'
-splat_re+='INFO: task .* blocked|rcu: INFO|self-detected stall|kmemleak report)'
+splat_re+='INFO: task .* blocked|rcu: INFO|self-detected stall|kmemleak report|'
+splat_re+='suspected memory leak)'
 
 build_initramfs() {
 	local stage=$vm_dir/initramfs.d busybox
@@ -98,7 +99,8 @@ new_run_dir() {
 	local run
 
 	mkdir -p "$vm_dir/runs"
-	run=$(mktemp -d "$vm_dir/runs/$(date +%Y%m%d-%H%M%S)-XXXX")
+	run=$(mktemp -d "$vm_dir/runs/$(date +%Y%m%d-%H%M%S)-XXXX") ||
+		die "cannot create a run directory in $vm_dir/runs"
 	ln -sfn "$run" "$vm_dir/last"
 	printf '%s\n' "$run"
 }
@@ -135,9 +137,10 @@ detect_accel() {
 check_console() {
 	local log=$1
 
-	if grep -qE "$splat_re" "$log"; then
+	# The command line we log ourselves may contain anything.
+	if grep -v 'zcrx-vm: running' "$log" | grep -qE "$splat_re"; then
 		eprintf '%s: the kernel reported problems (full log: %s):\n' "$PROG" "$log"
-		grep -E -A 20 "$splat_re" "$log" | head -n 80 >&2
+		grep -v 'zcrx-vm: running' "$log" | grep -E -A 20 "$splat_re" | head -n 80 >&2
 		return 1
 	fi
 }
@@ -147,11 +150,15 @@ main() {
 
 	ensure_packages $ZCRX_PKGS_VM
 	[ -f "$kernel" ] || die "no $variant kernel at $kernel; run scripts/build-kernel.sh $variant"
+	# Both end up on the kernel command line and in QEMU option lists.
+	case "$ZCRX_TOP$vm_dir" in
+	*[[:space:],]*) die "the checkout's path ($ZCRX_TOP) must not contain blanks or commas" ;;
+	esac
 	mkdir -p "$vm_dir"
 	build_initramfs
 	accel=$(detect_accel)
 
-	run=$(new_run_dir)
+	run=$(new_run_dir) || exit
 	# One argument is a shell command line; several are quoted as words.
 	if [ $# -eq 1 ]; then
 		printf '%s\n' "$1" >"$run/cmd"
@@ -167,12 +174,18 @@ main() {
 	if [ "$console" -eq 1 ]; then
 		tail -n +1 -f "$run/console.log" >&2 &
 		console_pid=$!
+		trap 'kill "$console_pid" 2>/dev/null' EXIT
 	fi
 	set +e
-	timeout -k 10 "$timeout_s" "${args[@]}" </dev/null | tr -d '\r' | tee "$run/output.log"
+	# --foreground: an interrupt of this script reaches QEMU too.
+	timeout --foreground -k 10 "$timeout_s" "${args[@]}" </dev/null |
+		tr -d '\r' | tee "$run/output.log"
 	rc=${PIPESTATUS[0]}
 	set -e
-	[ -n "$console_pid" ] && kill "$console_pid" 2>/dev/null
+	if [ -n "$console_pid" ]; then
+		sleep 1
+		kill "$console_pid" 2>/dev/null || true
+	fi
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		eprintf '%s: guest timed out after %ss and was killed; console tail:\n' "$PROG" "$timeout_s"
 		tail -n 40 "$run/console.log" >&2

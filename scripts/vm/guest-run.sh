@@ -17,7 +17,7 @@ kmsg() {
 # kmemleak reports only what two scans agree on and nothing younger than a
 # few seconds; scan twice, a little apart, then print what it found.
 kmemleak_report() {
-	local f=/sys/kernel/debug/kmemleak
+	local f=/sys/kernel/debug/kmemleak report
 
 	[ -w "$f" ] || return 0
 	kmsg "zcrx-vm: kmemleak scan"
@@ -25,9 +25,11 @@ kmemleak_report() {
 	echo scan >"$f"
 	sleep 1
 	echo scan >"$f"
-	if [ -s "$f" ]; then
+	# debugfs files have no size: read it to see whether there is a report
+	report=$(cat "$f")
+	if [ -n "$report" ]; then
 		kmsg "zcrx-vm: kmemleak report follows"
-		cat "$f" >/dev/ttyS0
+		printf '%s\n' "$report" >/dev/ttyS0
 	fi
 }
 

@@ -95,3 +95,24 @@ nsim_pair_setup() {
 nsim_stat() {
 	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
 }
+
+# nsim_ethtool_sum NS DEV REGEX: the sum of the device's ethtool -S
+# counters whose names match REGEX (e.g. '^rx[0-9]+_split_packets:').
+nsim_ethtool_sum() {
+	ip netns exec "$1" ethtool -S "$2" |
+		awk -v re="$3" '$1 ~ re { sum += $2 } END { print sum + 0 }'
+}
+
+# nsim_set NS DEV ethtool-args...: e.g. nsim_set ns dev -G tcp-data-split on
+nsim_set() {
+	local ns=$1 dev=$2
+
+	shift 2
+	ip netns exec "$ns" ethtool "$1" "$dev" "${@:2}"
+}
+
+# nsim_mtu MTU: set both ports' MTU.
+nsim_mtu() {
+	ip -n "$NSIM_NS_A" link set dev "$NSIM_DEV_A" mtu "$1" &&
+		ip -n "$NSIM_NS_B" link set dev "$NSIM_DEV_B" mtu "$1"
+}

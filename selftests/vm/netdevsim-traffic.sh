@@ -1,16 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# TCP over the standard netdevsim pair (lib/nsim.sh): a verified transfer
-# over IPv4 and IPv6 with socat, counted by the sending device, and an
-# iperf3 run for a throughput figure. TAP on stdout. Runs in the test VM.
+# TCP over the standard netdevsim pair (lib/nsim.sh), received through
+# netdevsim's RX descriptor rings: verified transfers with header/data split
+# off and on, single- and multi-buffer frames, checked against the device's
+# per-queue counters, and an iperf3 run for a throughput figure. TAP on
+# stdout. Runs in the test VM.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/tap.sh"
 source "$here/lib/nsim.sh"
 
-SIZE_MB=${SIZE_MB:-8}
+SIZE_MB=${SIZE_MB:-4}
 PORT=${PORT:-5201}
+QUEUES=${QUEUES:-2}
+MTU=1500
 tmp=$(mktemp -d)
 trap 'nsim_pair_cleanup; rm -rf "$tmp"' EXIT
 
@@ -25,25 +29,58 @@ wait_listen() {
 	return 1
 }
 
-# transfer FAMILY CONNECT_ADDR: send $tmp/send from A to B, compare bytes.
+split_packets() {
+	nsim_ethtool_sum "$NSIM_NS_B" "$NSIM_DEV_B" '^rx[0-9]+_split_packets:'
+}
+
+# transfer FAMILY CONNECT_ADDR SPLIT: send $tmp/send from A to B and compare
+# bytes; with SPLIT=on, the payload must have gone to data buffers.
 transfer() {
-	local family=$1 addr=$2 pid before after
+	local family=$1 addr=$2 split=$3 pid split0 split1 tx0 tx1 frames
 
 	rm -f "$tmp/recv"
-	before=$(nsim_stat "$NSIM_NS_A" "$NSIM_DEV_A" tx_bytes)
-	timeout 120 ip netns exec "$NSIM_NS_B" socat -u \
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -G tcp-data-split "$split" ||
+		{ tap_diag "cannot set tcp-data-split $split"; return 1; }
+	split0=$(split_packets)
+	tx0=$(nsim_stat "$NSIM_NS_A" "$NSIM_DEV_A" tx_packets)
+	timeout 300 ip netns exec "$NSIM_NS_B" socat -u \
 		"TCP$family-LISTEN:$PORT,reuseaddr" "OPEN:$tmp/recv,creat,trunc" &
 	pid=$!
 	wait_listen "$NSIM_NS_B" "$PORT" || { tap_diag "no listener"; kill "$pid"; return 1; }
-	timeout 120 ip netns exec "$NSIM_NS_A" socat -u "OPEN:$tmp/send" \
+	timeout 300 ip netns exec "$NSIM_NS_A" socat -u "OPEN:$tmp/send" \
 		"TCP$family:$addr:$PORT" || { tap_diag "sender failed"; kill "$pid"; return 1; }
 	wait "$pid" || { tap_diag "receiver failed"; return 1; }
-	after=$(nsim_stat "$NSIM_NS_A" "$NSIM_DEV_A" tx_bytes)
-	tap_diag "IPv$family: sent $(stat -c %s "$tmp/send") B," \
-		"received $(stat -c %s "$tmp/recv") B, $NSIM_DEV_A tx_bytes +$((after - before))"
+	split1=$(split_packets)
+	tx1=$(nsim_stat "$NSIM_NS_A" "$NSIM_DEV_A" tx_packets)
+	frames=$((tx1 - tx0))
+	tap_diag "IPv$family split $split: $(stat -c %s "$tmp/recv") of" \
+		"$(stat -c %s "$tmp/send") B, $frames frames, $((split1 - split0)) split"
 	cmp -s "$tmp/send" "$tmp/recv" || { tap_diag "data differs"; return 1; }
-	[ $((after - before)) -ge $((SIZE_MB << 20)) ] ||
-		{ tap_diag "device counted less than was sent"; return 1; }
+	if [ "$split" = on ]; then
+		# every data frame, each at most an MTU of payload
+		[ $((split1 - split0)) -ge $(((SIZE_MB << 20) / MTU)) ] ||
+			{ tap_diag "too few frames were split"; return 1; }
+	else
+		[ "$split1" -eq "$split0" ] || { tap_diag "frames were split"; return 1; }
+	fi
+}
+
+ring_reports_split() {
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -G tcp-data-split on &&
+		ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B" | grep -Eq 'TCP data split:[[:space:]]+on' &&
+		nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -G tcp-data-split off &&
+		ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B" | grep -Eq 'TCP data split:[[:space:]]+off'
+}
+
+# The per-queue counters add up to the device's totals.
+counters_add_up() {
+	local queues total
+
+	queues=$(nsim_ethtool_sum "$NSIM_NS_B" "$NSIM_DEV_B" '^rx[0-9]+_bytes:')
+	total=$(nsim_stat "$NSIM_NS_B" "$NSIM_DEV_B" rx_bytes)
+	tap_diag "rx bytes: queues $queues, device $total," \
+		"no-buffer drops $(nsim_ethtool_sum "$NSIM_NS_B" "$NSIM_DEV_B" '^rx[0-9]+_no_buf_drops:')"
+	[ "$queues" -eq "$total" ] && [ "$total" -gt $((3 * (SIZE_MB << 20))) ]
 }
 
 iperf() {
@@ -52,22 +89,31 @@ iperf() {
 	ip netns exec "$NSIM_NS_B" iperf3 -s -1 -p "$PORT" >/dev/null 2>&1 &
 	pid=$!
 	wait_listen "$NSIM_NS_B" "$PORT" || { kill "$pid"; return 1; }
-	out=$(timeout 120 ip netns exec "$NSIM_NS_A" iperf3 -c "$NSIM_IP4_B" -p "$PORT" \
+	out=$(timeout 300 ip netns exec "$NSIM_NS_A" iperf3 -c "$NSIM_IP4_B" -p "$PORT" \
 		-n "${SIZE_MB}M" -f m 2>&1) || { echo "$out" | sed 's/^/# /'; kill "$pid"; return 1; }
 	wait "$pid"
 	echo "$out" | grep -E 'receiver$' | sed 's/^/# iperf3: /'
 }
 
 main() {
-	if ! nsim_pair_setup 1; then
+	if ! nsim_pair_setup "$QUEUES"; then
 		tap_not_ok "netdevsim pair in two namespaces"
 		tap_done
 		return
 	fi
-	tap_ok "netdevsim pair in two namespaces ($NSIM_NS_A/$NSIM_DEV_A <-> $NSIM_NS_B/$NSIM_DEV_B)"
+	tap_ok "netdevsim pair in two namespaces ($NSIM_NS_A/$NSIM_DEV_A <-> $NSIM_NS_B/$NSIM_DEV_B, $QUEUES queues)"
 	head -c "$((SIZE_MB << 20))" /dev/urandom >"$tmp/send"
-	tap_check "IPv4 TCP: $SIZE_MB MiB verified" transfer 4 "$NSIM_IP4_B"
-	tap_check "IPv6 TCP: $SIZE_MB MiB verified" transfer 6 "[$NSIM_IP6_B]"
+	tap_check "ethtool -g reports tcp-data-split as set" ring_reports_split
+	tap_check "IPv4 TCP, split off: $SIZE_MB MiB verified" transfer 4 "$NSIM_IP4_B" off
+	tap_check "IPv4 TCP, split on: $SIZE_MB MiB verified, payload in data buffers" \
+		transfer 4 "$NSIM_IP4_B" on
+	MTU=9000
+	nsim_mtu "$MTU"
+	tap_check "IPv6 TCP, split on, MTU 9000 (multi-buffer frames): $SIZE_MB MiB verified" \
+		transfer 6 "[$NSIM_IP6_B]" on
+	tap_check "per-queue RX counters add up to the device's" counters_add_up
+	MTU=1500
+	nsim_mtu "$MTU"
 	tap_check "iperf3 IPv4: $SIZE_MB MiB" iperf
 	tap_done
 }

@@ -77,8 +77,13 @@ std::string_view errno_name(int err) noexcept {
 
 std::string Error::message() const {
     std::string msg = what.empty() ? std::string("zcrx") : what;
-    if (err == 0)
+    if (err == 0) {
+        if (!detail.empty()) {
+            msg += ": ";
+            msg += detail;
+        }
         return msg;
+    }
     msg += ": ";
     msg += std::generic_category().message(err);
     const std::string_view name = errno_name(err);
@@ -90,6 +95,10 @@ std::string Error::message() const {
         msg += name;
     }
     msg += ')';
+    if (!detail.empty()) {
+        msg += ": ";
+        msg += detail;
+    }
     if (const std::string_view h = hint(); !h.empty()) {
         msg += "; ";
         msg += h;

@@ -80,3 +80,28 @@ TEST_CASE("message combines what, strerror, errno name and hint", "[error]") {
     CHECK(zcrx::Error{0, "nothing"}.message() == "nothing");
     CHECK(contains(zcrx::Error{EPERM, ""}.message(), "zcrx: "));
 }
+
+TEST_CASE("advice replaces the zcrx hint; empty advice means no hint", "[error]") {
+    const zcrx::Error own(EOPNOTSUPP, "set tcp-data-split of eth0 to on", {},
+                          "eth0 cannot split headers");
+    CHECK(own.hint() == "eth0 cannot split headers");
+    CHECK(own.message() ==
+          "set tcp-data-split of eth0 to on: " + std::generic_category().message(EOPNOTSUPP) +
+              " (EOPNOTSUPP); eth0 cannot split headers");
+
+    const zcrx::Error none(EINVAL, "connect", {}, "");
+    CHECK(none.hint().empty());
+    CHECK_FALSE(contains(none.message(), "IORING_SETUP"));
+
+    CHECK(zcrx::Error(EINVAL, "register").hint() == zcrx::errno_hint(EINVAL));
+}
+
+TEST_CASE("the kernel's detail goes between errno and hint", "[error]") {
+    const zcrx::Error e(EOPNOTSUPP, "set rings", "setting TCP data split is not supported",
+                        "use another NIC");
+    CHECK(e.message() == "set rings: " + std::generic_category().message(EOPNOTSUPP) +
+                             " (EOPNOTSUPP): setting TCP data split is not supported; "
+                             "use another NIC");
+    CHECK(zcrx::Error(0, "resolve nohost", "Name or service not known").message() ==
+          "resolve nohost: Name or service not known");
+}

@@ -1,0 +1,258 @@
+// NIC setup for zero-copy receive, the way ethtool does it.
+//
+// Channels and ring parameters (tcp-data-split) go over ethtool generic
+// netlink (libmnl); the RSS indirection table and ntuple rules have no
+// netlink set operation in Linux 6.12, so they use the SIOCETHTOOL ioctl.
+//
+// The message builders and parsers, the RSS table and rule computations and
+// the apply-state file format are pure functions, tested without a NIC.
+#pragma once
+
+#include <linux/ethtool.h>
+#include <net/if.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zcrx/error.hpp"
+#include "zcrx/fd.hpp"
+#include "zcrx/result.hpp"
+
+struct nlmsghdr;
+struct mnl_socket;
+
+namespace zcrx::ethtool {
+
+// Ethtool netlink numbers that bookworm's linux-libc-dev (6.1) lacks. Values
+// from Linux 6.12 include/uapi/linux/ethtool_netlink.h (RSS_GET is in since
+// 6.4); tests/ethtool_uapi_check.cpp compares them with the exported headers.
+namespace nl {
+inline constexpr std::uint8_t msg_rss_get = 38;       // ETHTOOL_MSG_RSS_GET
+inline constexpr std::uint8_t msg_rss_get_reply = 38; // ETHTOOL_MSG_RSS_GET_REPLY
+inline constexpr std::uint16_t a_rss_header = 1;      // ETHTOOL_A_RSS_HEADER
+inline constexpr std::uint16_t a_rss_context = 2;     // ETHTOOL_A_RSS_CONTEXT (u32)
+inline constexpr std::uint16_t a_rss_hfunc = 3;       // ETHTOOL_A_RSS_HFUNC (u32)
+inline constexpr std::uint16_t a_rss_indir = 4;       // ETHTOOL_A_RSS_INDIR (binary, u32[])
+inline constexpr std::uint16_t a_rss_hkey = 5;        // ETHTOOL_A_RSS_HKEY (binary)
+inline constexpr std::uint16_t a_rss_max = 7;         // ETHTOOL_A_RSS_MAX in 6.12
+} // namespace nl
+
+// What a step needs from the device; names the feature in error messages.
+enum class Feature { channels, rings, tcp_data_split, rss, ntuple };
+
+// "header/data split (tcp-data-split)" and the like.
+[[nodiscard]] std::string_view feature_name(Feature f) noexcept;
+
+// The advice for err from an ethtool step on dev that needs f: names the
+// feature and the device, says what to do. Empty if there is nothing to add.
+[[nodiscard]] std::string feature_advice(Feature f, std::string_view dev, int err);
+
+// An Error for a failed ethtool step, with feature_advice() as its hint.
+[[nodiscard]] Error feature_error(Feature f, std::string_view dev, int err, std::string what,
+                                  std::string detail = {});
+
+struct Channels {
+    // 0 means "not reported" (the kernel omits zero values).
+    std::uint32_t rx_max = 0, tx_max = 0, other_max = 0, combined_max = 0;
+    std::uint32_t rx = 0, tx = 0, other = 0, combined = 0;
+
+    // RX queues: combined channels plus RX-only ones.
+    [[nodiscard]] std::uint32_t rx_queues() const noexcept { return combined + rx; }
+};
+
+// ETHTOOL_TCP_DATA_SPLIT_* (same values).
+enum class TcpDataSplit : std::uint8_t { unknown = 0, disabled = 1, enabled = 2 };
+
+// "unknown", "off", "on": the words ethtool uses.
+[[nodiscard]] std::string_view to_string(TcpDataSplit v) noexcept;
+
+struct Rings {
+    std::uint32_t rx_max = 0, rx = 0, tx_max = 0, tx = 0; // 0: not reported
+    std::uint32_t rx_buf_len = 0, cqe_size = 0;           // 0: not reported
+    TcpDataSplit tcp_data_split = TcpDataSplit::unknown;  // unknown: not reported
+};
+
+struct Rss {
+    std::uint32_t hfunc = 0; // ETH_RSS_HASH_* bit; 0: not reported
+    std::vector<std::uint32_t> indir;
+    std::vector<std::uint8_t> key;
+};
+
+// ---- Netlink messages (pure) ----
+
+// Storage for netlink messages, aligned for struct nlmsghdr.
+class MessageBuffer {
+public:
+    explicit MessageBuffer(std::size_t bytes) : words_((bytes + 7) / 8) {}
+    [[nodiscard]] std::span<std::byte> bytes() noexcept {
+        return std::as_writable_bytes(std::span(words_));
+    }
+
+private:
+    std::vector<std::uint64_t> words_;
+};
+
+// Each builder writes one request into buf and returns it, or nullptr if it
+// does not fit or dev is not a valid interface name. Requests ask for an ACK
+// (NLM_F_ACK), so every exchange ends with an NLMSG_ERROR message.
+
+// CTRL_CMD_GETFAMILY for the "ethtool" generic netlink family.
+[[nodiscard]] nlmsghdr *build_family_request(std::span<std::byte> buf, std::uint32_t seq);
+// A GET request (ETHTOOL_MSG_*_GET) carrying only the header with the device name.
+[[nodiscard]] nlmsghdr *build_get(std::span<std::byte> buf, std::uint16_t family, std::uint8_t cmd,
+                                  std::uint32_t seq, std::string_view dev);
+// ETHTOOL_MSG_CHANNELS_SET with ETHTOOL_A_CHANNELS_COMBINED_COUNT.
+[[nodiscard]] nlmsghdr *build_set_channels(std::span<std::byte> buf, std::uint16_t family,
+                                           std::uint32_t seq, std::string_view dev,
+                                           std::uint32_t combined);
+// ETHTOOL_MSG_RINGS_SET with ETHTOOL_A_RINGS_TCP_DATA_SPLIT.
+[[nodiscard]] nlmsghdr *build_set_tcp_data_split(std::span<std::byte> buf, std::uint16_t family,
+                                                 std::uint32_t seq, std::string_view dev,
+                                                 TcpDataSplit value);
+
+// Reply parsers. A malformed message is an EBADMSG error.
+[[nodiscard]] Result<std::uint16_t> parse_family_reply(const nlmsghdr *nlh);
+[[nodiscard]] Result<Channels> parse_channels_reply(const nlmsghdr *nlh);
+[[nodiscard]] Result<Rings> parse_rings_reply(const nlmsghdr *nlh);
+[[nodiscard]] Result<Rss> parse_rss_reply(const nlmsghdr *nlh);
+
+// An NLMSG_ERROR message: err is 0 for an ACK, else a positive errno;
+// message is the kernel's extended ACK text, if it sent one.
+struct Ack {
+    int err = 0;
+    std::string message;
+};
+// nullopt unless nlh is a complete NLMSG_ERROR message.
+[[nodiscard]] std::optional<Ack> parse_ack(const nlmsghdr *nlh);
+
+// ---- Netlink session ----
+
+class Netlink {
+public:
+    // Opens a generic netlink socket with extended ACKs and resolves the
+    // ethtool family.
+    [[nodiscard]] static Result<Netlink> open();
+
+    [[nodiscard]] Result<Channels> channels(std::string_view dev);
+    [[nodiscard]] Result<Rings> rings(std::string_view dev);
+    [[nodiscard]] Result<Rss> rss(std::string_view dev);
+    [[nodiscard]] Result<void> set_channels(std::string_view dev, std::uint32_t combined);
+    [[nodiscard]] Result<void> set_tcp_data_split(std::string_view dev, TcpDataSplit value);
+
+private:
+    struct SocketCloser {
+        void operator()(mnl_socket *sock) const noexcept;
+    };
+    Netlink(std::unique_ptr<mnl_socket, SocketCloser> sock, std::uint32_t portid);
+
+    // Sends the request in buf_ and reads until its ACK. For each reply
+    // message, calls on_reply(nlh), which returns Result<void>; kernel errors
+    // come back as Error{errno, what, extack}.
+    template <typename OnReply>
+    Result<void> exchange(const nlmsghdr *req, const std::string &what, OnReply &&on_reply);
+    // A GET request for dev; parse(nlh) -> Result<T> reads the reply.
+    template <typename T, typename Parse>
+    Result<T> get(std::string_view dev, std::uint8_t cmd, Feature f, std::string what, Parse parse);
+
+    std::unique_ptr<mnl_socket, SocketCloser> sock_;
+    std::uint32_t portid_ = 0;
+    std::uint32_t seq_ = 0;
+    std::uint16_t family_ = 0;
+    MessageBuffer buf_;
+};
+
+// ---- ioctl (SIOCETHTOOL) ----
+
+struct RuleCount {
+    std::uint32_t count = 0;        // rules installed
+    std::uint32_t table_size = 0;   // rule locations the device has
+    bool special_locations = false; // driver picks a location for RX_CLS_LOC_ANY
+};
+
+class Ioctl {
+public:
+    [[nodiscard]] static Result<Ioctl> open(std::string_view dev);
+
+    // ETHTOOL_GRXRINGS: RX rings RSS and rules can target.
+    [[nodiscard]] Result<std::uint32_t> rx_rings();
+    // ETHTOOL_GRXFHINDIR. An empty table is reported as EOPNOTSUPP.
+    [[nodiscard]] Result<std::vector<std::uint32_t>> indir();
+    // ETHTOOL_SRXFHINDIR; an empty table restores the driver's default
+    // (spread equally over all RX rings).
+    [[nodiscard]] Result<void> set_indir(std::span<const std::uint32_t> table);
+    // ETHTOOL_GRXCLSRLCNT.
+    [[nodiscard]] Result<RuleCount> rule_count();
+    // ETHTOOL_GRXCLSRLALL.
+    [[nodiscard]] Result<std::vector<std::uint32_t>> rule_locations(std::uint32_t count);
+    // ETHTOOL_GRXCLSRULE.
+    [[nodiscard]] Result<ethtool_rx_flow_spec> rule(std::uint32_t location);
+    // ETHTOOL_SRXCLSRLINS. Returns the location the rule went to (the driver
+    // picks it when fs.location is RX_CLS_LOC_ANY).
+    [[nodiscard]] Result<std::uint32_t> insert_rule(const ethtool_rx_flow_spec &fs);
+    // ETHTOOL_SRXCLSRLDEL.
+    [[nodiscard]] Result<void> delete_rule(std::uint32_t location);
+
+private:
+    Ioctl(Fd fd, std::string_view dev) noexcept;
+    Result<void> call(void *cmd, Feature f, const char *what);
+
+    Fd fd_;
+    std::array<char, IFNAMSIZ> name_{};
+};
+
+// ---- Pure computations ----
+
+// The table that spreads traffic equally over rings [0, rings): what the
+// kernel uses by default (entry i -> i % rings).
+[[nodiscard]] std::vector<std::uint32_t> equal_indir(std::uint32_t size, std::uint32_t rings);
+
+// The same over every ring except excluded, keeping RSS traffic off it.
+// nullopt unless size > 0, rings >= 2 and excluded < rings.
+[[nodiscard]] std::optional<std::vector<std::uint32_t>>
+equal_indir_excluding(std::uint32_t size, std::uint32_t rings, std::uint32_t excluded);
+
+// Highest ring any entry sends to (nullopt for an empty table).
+[[nodiscard]] std::optional<std::uint32_t> max_ring(std::span<const std::uint32_t> table) noexcept;
+
+enum class IpVersion { v4, v6 };
+
+// An ntuple rule "flow-type tcp4|tcp6 dst-port PORT action QUEUE".
+[[nodiscard]] ethtool_rx_flow_spec port_rule(IpVersion ip, std::uint16_t port, std::uint32_t queue,
+                                             std::uint32_t location = RX_CLS_LOC_ANY) noexcept;
+
+// fs is exactly what port_rule(v4 or v6, port, any queue) makes: TCP, only
+// the destination port matched.
+[[nodiscard]] bool is_port_rule(const ethtool_rx_flow_spec &fs, std::uint16_t port) noexcept;
+
+// ethtool -N syntax: "flow-type tcp4 dst-port 9999 action 3".
+[[nodiscard]] std::string describe_rule(const ethtool_rx_flow_spec &fs);
+
+// Lowest location in [0, table_size) not in used.
+[[nodiscard]] std::optional<std::uint32_t> free_location(std::span<const std::uint32_t> used,
+                                                         std::uint32_t table_size);
+
+// What "zcrx-nic apply" changed on a device, so "undo" can put it back.
+struct ApplyState {
+    std::uint32_t ifindex = 0;
+    std::uint32_t queue = 0;
+    std::uint16_t port = 0;
+    std::optional<std::uint32_t> channels_before; // combined count, if apply changed it
+    TcpDataSplit tcp_data_split_before = TcpDataSplit::unknown;
+    std::vector<std::uint32_t> rules; // locations of the rules apply inserted
+
+    friend bool operator==(const ApplyState &, const ApplyState &) = default;
+
+    // Line-based "key value" text.
+    [[nodiscard]] std::string to_text() const;
+    // nullopt if text is not what to_text() writes.
+    [[nodiscard]] static std::optional<ApplyState> from_text(std::string_view text);
+};
+
+} // namespace zcrx::ethtool

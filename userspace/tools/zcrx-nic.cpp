@@ -1,0 +1,783 @@
+// zcrx-nic: show, apply and undo the NIC setup zero-copy receive needs on one
+// RX queue: channels, header/data split, RSS kept off the queue, and an
+// ntuple rule steering a TCP port to it.
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zcrx/cli.hpp"
+#include "zcrx/error.hpp"
+#include "zcrx/ethtool.hpp"
+#include "zcrx/fd.hpp"
+#include "zcrx/json.hpp"
+#include "zcrx/result.hpp"
+
+namespace {
+
+namespace cli = zcrx::cli;
+namespace et = zcrx::ethtool;
+using zcrx::Error;
+using zcrx::Fd;
+using zcrx::Result;
+
+constexpr int exit_unsupported = 4;
+constexpr std::string_view default_state_dir = "/run/zcrx-nic";
+
+constexpr cli::Option show_options[] = {
+    {"json", "", "print one JSON object instead of text"},
+    {"state-dir", "DIR", "where apply records what it changed (default /run/zcrx-nic)"},
+    {"help", "", "show this help and exit", 'h'},
+};
+
+constexpr cli::Option apply_options[] = {
+    {"queue", "Q", "the RX queue to dedicate to zero-copy receive (required)"},
+    {"port", "P", "TCP destination port to steer to queue Q (required)"},
+    {"channels", "N", "first set this many combined channels"},
+    {"ip", "4|6|both", "which ntuple rules to add: tcp4, tcp6 or both (default both)"},
+    {"state-dir", "DIR", "where to record what was changed (default /run/zcrx-nic)"},
+    {"help", "", "show this help and exit", 'h'},
+};
+
+constexpr cli::Option undo_options[] = {
+    {"port", "P", "without a record of apply: remove the rules steering port P"},
+    {"state-dir", "DIR", "where apply recorded what it changed (default /run/zcrx-nic)"},
+    {"help", "", "show this help and exit", 'h'},
+};
+
+std::string help_text() {
+    std::string s =
+        "Usage: zcrx-nic show DEV [--json]\n"
+        "       zcrx-nic apply DEV --queue Q --port P [--channels N] [--ip 4|6|both]\n"
+        "       zcrx-nic undo DEV [--port P]\n"
+        "\n"
+        "Set up one RX queue of a NIC for io_uring zero-copy receive, talking ethtool\n"
+        "netlink (channels, ring parameters) and the SIOCETHTOOL ioctl (RSS table,\n"
+        "ntuple rules) directly, so it works where the ethtool binary is too old.\n"
+        "\n"
+        "  show   channels, ring parameters with tcp-data-split, the RSS indirection\n"
+        "         table and the ntuple rules, as far as the device reports them\n"
+        "  apply  [set N combined channels,] turn tcp-data-split on, spread RSS equally\n"
+        "         over every RX queue but Q, add rules \"flow-type tcp4|tcp6 dst-port P\n"
+        "         action Q\"; records what it changed under --state-dir; if a step fails,\n"
+        "         the earlier ones are rolled back\n"
+        "  undo   remove the rules apply added, restore equal RSS over all queues, set\n"
+        "         tcp-data-split back to the driver default and the channel count back\n"
+        "\n"
+        "show options:\n";
+    s += cli::option_help(show_options);
+    s += "apply options:\n";
+    s += cli::option_help(apply_options);
+    s += "undo options:\n";
+    s += cli::option_help(undo_options);
+    s += "\n"
+         "Changing settings needs CAP_NET_ADMIN. Run inside the device's network\n"
+         "namespace (ip netns exec NS zcrx-nic ...).\n"
+         "\n"
+         "Exit status:\n"
+         "  0  done\n"
+         "  1  runtime error: the message names the step, the device and the errno\n"
+         "  2  usage error\n"
+         "  4  the device lacks a feature the command needs (EOPNOTSUPP); apply leaves\n"
+         "     the device as it found it\n";
+    return s;
+}
+
+// ---- output helpers ----
+
+void report(const Error &e) {
+    std::fprintf(stderr, "zcrx-nic: %s\n", e.message().c_str());
+}
+
+int fail(const Error &e) {
+    report(e);
+    return e.err == EOPNOTSUPP ? exit_unsupported : cli::exit_failure;
+}
+
+void warn(const std::string &msg) {
+    std::fprintf(stderr, "zcrx-nic: warning: %s\n", msg.c_str());
+}
+
+std::string na(std::uint32_t v) {
+    return v ? std::to_string(v) : std::string("n/a");
+}
+
+std::string join(std::span<const std::uint32_t> v, const char *sep = " ") {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i)
+            out += sep;
+        out += std::to_string(v[i]);
+    }
+    return out;
+}
+
+// ---- device and state ----
+
+Result<std::uint32_t> ifindex_of(const std::string &dev) {
+    if (dev.empty() || dev.size() >= IFNAMSIZ)
+        return Error(EINVAL, "use \"" + dev + "\" as an interface name", {},
+                     "interface names are 1 to " + std::to_string(IFNAMSIZ - 1) + " characters");
+    const unsigned int idx = ::if_nametoindex(dev.c_str());
+    if (idx == 0) {
+        const int err = errno == ENXIO ? ENODEV : errno;
+        return Error(err, "find interface " + dev, {}, et::feature_advice({}, dev, ENODEV));
+    }
+    return std::uint32_t{idx};
+}
+
+// One state file per device and network namespace.
+std::string state_path(std::string_view dir, const std::string &dev) {
+    struct stat st {};
+    const unsigned long long ns =
+        ::stat("/proc/self/ns/net", &st) == 0 ? static_cast<unsigned long long>(st.st_ino) : 0;
+    return std::string(dir) + "/" + dev + "." + std::to_string(ns);
+}
+
+// nullopt if there is no state file; an Error if it is unreadable or garbled.
+Result<std::optional<et::ApplyState>> read_state(const std::string &path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        if (errno == ENOENT)
+            return std::optional<et::ApplyState>();
+        return Error(errno, "open " + path, {}, "");
+    }
+    std::string text;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error(errno, "read " + path, {}, "");
+        if (n == 0)
+            break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    std::optional<et::ApplyState> state = et::ApplyState::from_text(text);
+    if (!state)
+        return Error(EINVAL, "read " + path, "not a zcrx-nic state file",
+                     "remove it if nothing else wrote it");
+    return state;
+}
+
+Result<void> write_state(const std::string &dir, const std::string &path,
+                         const et::ApplyState &state) {
+    if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
+        return Error(errno, "create " + dir, {}, "pass another --state-dir");
+    const std::string tmp = path + ".tmp";
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd)
+        return Error(errno, "create " + tmp, {}, "pass another --state-dir");
+    const std::string text = state.to_text();
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error(errno, "write " + tmp, {}, "");
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd.get()) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0)
+        return Error(errno, "save " + path, {}, "");
+    return {};
+}
+
+struct Session {
+    std::string dev;
+    std::uint32_t ifindex = 0;
+    et::Netlink nl;
+    et::Ioctl io;
+};
+
+Result<Session> open_session(const std::string &dev) {
+    Result<std::uint32_t> idx = ifindex_of(dev);
+    if (!idx)
+        return std::move(idx).error();
+    Result<et::Netlink> nl = et::Netlink::open();
+    if (!nl)
+        return std::move(nl).error();
+    Result<et::Ioctl> io = et::Ioctl::open(dev);
+    if (!io)
+        return std::move(io).error();
+    return Session{dev, *idx, std::move(nl).value(), std::move(io).value()};
+}
+
+// ---- show ----
+
+struct RssView {
+    std::uint32_t rx_rings = 0;
+    std::vector<std::uint32_t> indir;
+};
+
+Result<RssView> read_rss(Session &s) {
+    RssView v;
+    Result<std::uint32_t> rings = s.io.rx_rings();
+    if (!rings)
+        return std::move(rings).error();
+    v.rx_rings = *rings;
+    // Netlink first (Linux 6.4+); older kernels answer EOPNOTSUPP for the
+    // unknown command, and so does a device without RSS: the ioctl decides.
+    if (Result<et::Rss> rss = s.nl.rss(s.dev); rss && !rss->indir.empty()) {
+        v.indir = std::move(rss).value().indir;
+        return v;
+    }
+    Result<std::vector<std::uint32_t>> indir = s.io.indir();
+    if (!indir)
+        return std::move(indir).error();
+    v.indir = std::move(indir).value();
+    return v;
+}
+
+struct RulesView {
+    et::RuleCount count;
+    std::vector<std::pair<std::uint32_t, ethtool_rx_flow_spec>> rules;
+};
+
+Result<RulesView> read_rules(Session &s) {
+    RulesView v;
+    Result<et::RuleCount> count = s.io.rule_count();
+    if (!count)
+        return std::move(count).error();
+    v.count = *count;
+    if (v.count.count == 0)
+        return v;
+    Result<std::vector<std::uint32_t>> locs = s.io.rule_locations(v.count.count);
+    if (!locs)
+        return std::move(locs).error();
+    for (const std::uint32_t loc : *locs) {
+        Result<ethtool_rx_flow_spec> fs = s.io.rule(loc);
+        if (!fs)
+            return std::move(fs).error();
+        v.rules.emplace_back(loc, *fs);
+    }
+    return v;
+}
+
+int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
+    // Machines get a JSON answer on stdout even when it is an error.
+    const auto show_failed = [&](const Error &e) {
+        if (json) {
+            zcrx::JsonWriter j;
+            j.begin_object().key("device").value(dev).key("error").value(e.message());
+            j.key("errno").value(e.err).end_object();
+            std::printf("%s\n", j.str().c_str());
+        }
+        return fail(e);
+    };
+    Result<Session> session = open_session(dev);
+    if (!session)
+        return show_failed(session.error());
+    Session &s = *session;
+
+    // Without channels there is no queue to set up: that is the one failure.
+    Result<et::Channels> ch = s.nl.channels(dev);
+    if (!ch)
+        return show_failed(ch.error());
+    const Result<et::Rings> rings = s.nl.rings(dev);
+    const Result<RssView> rss = read_rss(s);
+    const Result<RulesView> rules = read_rules(s);
+    const std::string spath = state_path(state_dir, dev);
+    const Result<std::optional<et::ApplyState>> state = read_state(spath);
+
+    if (json) {
+        zcrx::JsonWriter j;
+        j.begin_object().key("device").value(dev).key("ifindex").value(s.ifindex);
+        j.key("channels").begin_object();
+        j.key("rx").value(ch->rx).key("rx_max").value(ch->rx_max);
+        j.key("tx").value(ch->tx).key("tx_max").value(ch->tx_max);
+        j.key("other").value(ch->other).key("other_max").value(ch->other_max);
+        j.key("combined").value(ch->combined).key("combined_max").value(ch->combined_max);
+        j.key("rx_queues").value(ch->rx_queues()).end_object();
+        j.key("rings").begin_object();
+        if (rings) {
+            j.key("rx").value(rings->rx).key("rx_max").value(rings->rx_max);
+            j.key("tx").value(rings->tx).key("tx_max").value(rings->tx_max);
+            j.key("rx_buf_len").value(rings->rx_buf_len);
+            j.key("tcp_data_split").value(et::to_string(rings->tcp_data_split));
+        } else {
+            j.key("error").value(rings.error().message());
+        }
+        j.end_object();
+        j.key("rss").begin_object();
+        if (rss) {
+            j.key("rx_rings").value(rss->rx_rings).key("indir").begin_array();
+            for (const std::uint32_t q : rss->indir)
+                j.value(q);
+            j.end_array();
+        } else {
+            j.key("error").value(rss.error().message());
+        }
+        j.end_object();
+        j.key("ntuple").begin_object();
+        if (rules) {
+            j.key("table_size").value(rules->count.table_size).key("rules").begin_array();
+            for (const auto &[loc, fs] : rules->rules)
+                j.begin_object()
+                    .key("location")
+                    .value(loc)
+                    .key("rule")
+                    .value(et::describe_rule(fs))
+                    .end_object();
+            j.end_array();
+        } else {
+            j.key("error").value(rules.error().message());
+        }
+        j.end_object();
+        j.key("applied");
+        if (state && state->has_value())
+            j.begin_object()
+                .key("queue")
+                .value((*state)->queue)
+                .key("port")
+                .value(std::uint32_t{(*state)->port})
+                .end_object();
+        else
+            j.null();
+        j.end_object();
+        std::printf("%s\n", j.str().c_str());
+        return cli::exit_ok;
+    }
+
+    std::printf("device: %s (ifindex %u)\n", dev.c_str(), s.ifindex);
+    std::printf("channels: combined %s (max %s), rx %s (max %s), tx %s (max %s), other %s "
+                "(max %s)\n",
+                na(ch->combined).c_str(), na(ch->combined_max).c_str(), na(ch->rx).c_str(),
+                na(ch->rx_max).c_str(), na(ch->tx).c_str(), na(ch->tx_max).c_str(),
+                na(ch->other).c_str(), na(ch->other_max).c_str());
+    std::printf("rx queues: %u\n", ch->rx_queues());
+    if (rings) {
+        std::printf("rings: rx %s (max %s), tx %s (max %s), rx-buf-len %s\n", na(rings->rx).c_str(),
+                    na(rings->rx_max).c_str(), na(rings->tx).c_str(), na(rings->tx_max).c_str(),
+                    na(rings->rx_buf_len).c_str());
+        std::printf("tcp-data-split: %s\n",
+                    rings->tcp_data_split == et::TcpDataSplit::unknown
+                        ? "not reported"
+                        : std::string(et::to_string(rings->tcp_data_split)).c_str());
+    } else {
+        std::printf("rings: unavailable: %s\n", rings.error().message().c_str());
+    }
+    if (rss) {
+        std::printf("rss: %zu entries over %u rx rings\n", rss->indir.size(), rss->rx_rings);
+        for (std::size_t i = 0; i < rss->indir.size(); i += 16) {
+            const std::size_t n = std::min<std::size_t>(16, rss->indir.size() - i);
+            std::printf("  %5zu: %s\n", i, join(std::span(rss->indir).subspan(i, n)).c_str());
+        }
+    } else {
+        std::printf("rss: unavailable: %s\n", rss.error().message().c_str());
+    }
+    if (rules) {
+        std::printf("ntuple rules: %zu (table size %u)\n", rules->rules.size(),
+                    rules->count.table_size);
+        for (const auto &[loc, fs] : rules->rules)
+            std::printf("  %u: %s\n", loc, et::describe_rule(fs).c_str());
+    } else {
+        std::printf("ntuple rules: unavailable: %s\n", rules.error().message().c_str());
+    }
+    if (!state)
+        std::printf("zcrx-nic apply: %s\n", state.error().message().c_str());
+    else if (state->has_value())
+        std::printf("zcrx-nic apply: queue %u, port %u, rules at %s (%s)\n", (*state)->queue,
+                    unsigned{(*state)->port}, join((*state)->rules, ", ").c_str(), spath.c_str());
+    return cli::exit_ok;
+}
+
+// ---- undo ----
+
+// Best effort: each step runs even if an earlier one failed. Returns whether
+// everything that could be done was done.
+bool undo_steps(Session &s, const std::optional<et::ApplyState> &state,
+                std::optional<std::uint16_t> port) {
+    bool ok = true;
+    const std::string &dev = s.dev;
+    auto step_failed = [&](const Error &e) {
+        report(e);
+        ok = false;
+    };
+    const bool same_device = !state || state->ifindex == s.ifindex;
+    if (!same_device)
+        warn(dev + " was re-created since apply (ifindex " + std::to_string(state->ifindex) +
+             ", now " + std::to_string(s.ifindex) + "): its rules went with it");
+
+    // Rules: the recorded ones if they still look like ours, else by port.
+    if (state && same_device) {
+        for (const std::uint32_t loc : state->rules) {
+            Result<ethtool_rx_flow_spec> fs = s.io.rule(loc);
+            if (!fs) {
+                warn("rule at location " + std::to_string(loc) +
+                     " is gone: " + fs.error().message());
+                continue;
+            }
+            if (!et::is_port_rule(*fs, state->port)) {
+                warn("rule at location " + std::to_string(loc) + " is not the one apply added (" +
+                     et::describe_rule(*fs) + "): left alone");
+                continue;
+            }
+            if (Result<void> r = s.io.delete_rule(loc); !r)
+                step_failed(r.error());
+            else
+                std::printf("%s: ntuple: removed %s\n", dev.c_str(),
+                            et::describe_rule(*fs).c_str());
+        }
+    } else if (port) {
+        Result<RulesView> rules = read_rules(s);
+        if (!rules) {
+            if (rules.error().err != EOPNOTSUPP)
+                step_failed(rules.error());
+        } else {
+            for (const auto &[loc, fs] : rules->rules) {
+                if (!et::is_port_rule(fs, *port))
+                    continue;
+                if (Result<void> r = s.io.delete_rule(loc); !r)
+                    step_failed(r.error());
+                else
+                    std::printf("%s: ntuple: removed %s\n", dev.c_str(),
+                                et::describe_rule(fs).c_str());
+            }
+        }
+    } else if (!state) {
+        std::printf("%s: ntuple: no record of rules added by apply; pass --port P to remove "
+                    "rules steering port P\n",
+                    dev.c_str());
+    }
+
+    // RSS back to the driver's default: equal over all RX queues.
+    if (Result<void> r = s.io.set_indir({}); !r) {
+        if (r.error().err == EOPNOTSUPP)
+            std::printf("%s: rss: not supported, nothing to restore\n", dev.c_str());
+        else
+            step_failed(r.error());
+    } else {
+        std::printf("%s: rss: equal over all RX queues\n", dev.c_str());
+    }
+
+    // Header split back to what it was if apply saw it off, else the default.
+    const et::TcpDataSplit split =
+        state && state->tcp_data_split_before == et::TcpDataSplit::disabled
+            ? et::TcpDataSplit::disabled
+            : et::TcpDataSplit::unknown;
+    if (Result<void> r = s.nl.set_tcp_data_split(dev, split); !r) {
+        if (r.error().err == EOPNOTSUPP)
+            std::printf("%s: tcp-data-split: not supported, nothing to restore\n", dev.c_str());
+        else
+            step_failed(r.error());
+    } else {
+        std::printf("%s: tcp-data-split: %s\n", dev.c_str(),
+                    split == et::TcpDataSplit::disabled ? "off" : "driver default");
+    }
+
+    if (state && same_device && state->channels_before) {
+        if (Result<void> r = s.nl.set_channels(dev, *state->channels_before); !r)
+            step_failed(r.error());
+        else
+            std::printf("%s: channels: %u combined\n", dev.c_str(), *state->channels_before);
+    }
+    return ok;
+}
+
+int cmd_undo(const std::string &dev, std::optional<std::uint16_t> port,
+             const std::string &state_dir) {
+    Result<Session> session = open_session(dev);
+    if (!session)
+        return fail(session.error());
+    const std::string spath = state_path(state_dir, dev);
+    Result<std::optional<et::ApplyState>> state = read_state(spath);
+    if (!state)
+        return fail(state.error());
+    if (port && state->has_value() && (*state)->port != *port)
+        warn("--port " + std::to_string(*port) + " ignored: apply recorded port " +
+             std::to_string((*state)->port) + " in " + spath);
+    const bool ok = undo_steps(*session, *state, port);
+    if (state->has_value() && ::unlink(spath.c_str()) < 0 && errno != ENOENT) {
+        report(Error(errno, "remove " + spath, {}, ""));
+        return cli::exit_failure;
+    }
+    return ok ? cli::exit_ok : cli::exit_failure;
+}
+
+// ---- apply ----
+
+struct ApplyRequest {
+    std::uint32_t queue = 0;
+    std::uint16_t port = 0;
+    std::optional<std::uint32_t> channels;
+    bool v4 = true;
+    bool v6 = true;
+};
+
+// What apply changed so far, for rollback.
+struct Changes {
+    std::optional<std::uint32_t> channels_before;
+    std::optional<et::TcpDataSplit> split_before;
+    bool rss_changed = false;
+    std::vector<std::uint32_t> rules;
+};
+
+void rollback(Session &s, const Changes &c, std::span<const std::uint32_t> indir_before,
+              std::uint32_t rings_before) {
+    for (auto it = c.rules.rbegin(); it != c.rules.rend(); ++it)
+        if (Result<void> r = s.io.delete_rule(*it); !r)
+            warn("rollback: " + r.error().message());
+    if (c.rss_changed)
+        if (Result<void> r = s.io.set_indir({}); !r)
+            warn("rollback: " + r.error().message());
+    if (c.split_before)
+        if (Result<void> r = s.nl.set_tcp_data_split(s.dev, *c.split_before); !r)
+            warn("rollback: " + r.error().message());
+    if (c.channels_before)
+        if (Result<void> r = s.nl.set_channels(s.dev, *c.channels_before); !r)
+            warn("rollback: " + r.error().message());
+    // A table someone had customised goes back as it was.
+    const std::vector<std::uint32_t> def =
+        et::equal_indir(static_cast<std::uint32_t>(indir_before.size()), rings_before);
+    if (c.rss_changed &&
+        !std::equal(def.begin(), def.end(), indir_before.begin(), indir_before.end()))
+        if (Result<void> r = s.io.set_indir(indir_before); !r)
+            warn("rollback: " + r.error().message());
+}
+
+int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string &state_dir) {
+    Result<Session> session = open_session(dev);
+    if (!session)
+        return fail(session.error());
+    Session &s = *session;
+
+    const std::string spath = state_path(state_dir, dev);
+    Result<std::optional<et::ApplyState>> old = read_state(spath);
+    if (!old)
+        return fail(old.error());
+    if (old->has_value()) {
+        std::printf("%s: replacing the earlier setup (queue %u, port %u)\n", dev.c_str(),
+                    (*old)->queue, unsigned{(*old)->port});
+        if (!undo_steps(s, *old, std::nullopt))
+            return cli::exit_failure;
+        if (::unlink(spath.c_str()) < 0 && errno != ENOENT)
+            return fail(Error(errno, "remove " + spath, {}, ""));
+    }
+
+    // Probe everything first: a device that lacks a feature is left untouched.
+    Result<et::Channels> ch = s.nl.channels(dev);
+    if (!ch)
+        return fail(ch.error());
+    Result<et::Rings> rings = s.nl.rings(dev);
+    if (!rings)
+        return fail(rings.error());
+    Result<std::uint32_t> rx_rings = s.io.rx_rings();
+    if (!rx_rings)
+        return fail(rx_rings.error());
+    Result<std::vector<std::uint32_t>> indir_before = s.io.indir();
+    if (!indir_before)
+        return fail(indir_before.error());
+    Result<et::RuleCount> rule_count = s.io.rule_count();
+    if (!rule_count)
+        return fail(rule_count.error());
+    std::vector<std::uint32_t> used;
+    if (!rule_count->special_locations && rule_count->count > 0) {
+        Result<std::vector<std::uint32_t>> locs = s.io.rule_locations(rule_count->count);
+        if (!locs)
+            return fail(locs.error());
+        used = std::move(locs).value();
+    }
+
+    if (req.channels) {
+        if (ch->combined_max == 0)
+            return fail(Error(
+                EOPNOTSUPP,
+                "set " + dev + " to " + std::to_string(*req.channels) + " combined channels", {},
+                dev + " has no combined channels; set its RX channels with "
+                      "ethtool -L instead"));
+        if (*req.channels > ch->combined_max)
+            return fail(
+                Error(ERANGE,
+                      "set " + dev + " to " + std::to_string(*req.channels) + " combined channels",
+                      {}, dev + " has at most " + std::to_string(ch->combined_max)));
+    }
+    const std::uint32_t rings_after = req.channels ? *req.channels + ch->rx : *rx_rings;
+    if (rings_after < 2 || req.queue >= rings_after)
+        return fail(Error(ERANGE, "dedicate queue " + std::to_string(req.queue) + " of " + dev, {},
+                          dev + " has " + std::to_string(rings_after) +
+                              " RX queue(s); zero-copy receive needs a queue other than the ones "
+                              "RSS uses, so at least 2 (--channels N sets more)"));
+
+    Changes changes;
+    const auto give_up = [&](const Error &e) {
+        const int status = fail(e);
+        rollback(s, changes, *indir_before, *rx_rings);
+        return status;
+    };
+
+    if (req.channels && *req.channels != ch->combined) {
+        // The kernel refuses fewer channels than a custom RSS table uses.
+        if (et::max_ring(*indir_before).value_or(0) >= rings_after) {
+            if (Result<void> r = s.io.set_indir({}); !r)
+                return give_up(r.error());
+            changes.rss_changed = true;
+        }
+        if (Result<void> r = s.nl.set_channels(dev, *req.channels); !r)
+            return give_up(r.error());
+        changes.channels_before = ch->combined;
+        std::printf("%s: channels: %u -> %u combined\n", dev.c_str(), ch->combined, *req.channels);
+    }
+    Result<std::uint32_t> rings_now = s.io.rx_rings();
+    if (!rings_now)
+        return give_up(rings_now.error());
+    if (*rings_now < 2 || req.queue >= *rings_now)
+        return give_up(Error(ERANGE, "dedicate queue " + std::to_string(req.queue) + " of " + dev,
+                             {}, dev + " has " + std::to_string(*rings_now) + " RX rings"));
+
+    if (rings->tcp_data_split != et::TcpDataSplit::enabled) {
+        if (Result<void> r = s.nl.set_tcp_data_split(dev, et::TcpDataSplit::enabled); !r)
+            return give_up(r.error());
+        changes.split_before = rings->tcp_data_split;
+        Result<et::Rings> check = s.nl.rings(dev);
+        if (!check)
+            return give_up(check.error());
+        if (check->tcp_data_split == et::TcpDataSplit::unknown)
+            warn(dev + " accepted tcp-data-split on but does not report it: cannot confirm");
+        else if (check->tcp_data_split != et::TcpDataSplit::enabled)
+            return give_up(Error(EOPNOTSUPP, "set tcp-data-split of " + dev + " to on",
+                                 "the device still reports it " +
+                                     std::string(et::to_string(check->tcp_data_split)),
+                                 et::feature_advice(et::Feature::tcp_data_split, dev, EOPNOTSUPP)));
+        std::printf("%s: tcp-data-split: %s -> on\n", dev.c_str(),
+                    std::string(et::to_string(rings->tcp_data_split)).c_str());
+    } else {
+        std::printf("%s: tcp-data-split: already on\n", dev.c_str());
+    }
+
+    const std::optional<std::vector<std::uint32_t>> table = et::equal_indir_excluding(
+        static_cast<std::uint32_t>(indir_before->size()), *rings_now, req.queue);
+    if (!table)
+        return give_up(Error(EINVAL, "compute an RSS table for " + dev, {}, ""));
+    if (Result<void> r = s.io.set_indir(*table); !r)
+        return give_up(r.error());
+    changes.rss_changed = true;
+    std::printf("%s: rss: %zu entries spread over %u RX queues, none to queue %u\n", dev.c_str(),
+                table->size(), *rings_now - 1, req.queue);
+
+    for (const et::IpVersion ip : {et::IpVersion::v4, et::IpVersion::v6}) {
+        if ((ip == et::IpVersion::v4 && !req.v4) || (ip == et::IpVersion::v6 && !req.v6))
+            continue;
+        ethtool_rx_flow_spec fs = et::port_rule(ip, req.port, req.queue);
+        if (!rule_count->special_locations) {
+            std::vector<std::uint32_t> taken = used;
+            taken.insert(taken.end(), changes.rules.begin(), changes.rules.end());
+            const std::optional<std::uint32_t> loc =
+                et::free_location(taken, rule_count->table_size);
+            if (!loc)
+                return give_up(Error(ENOSPC, "add an ntuple rule to " + dev, {},
+                                     "all " + std::to_string(rule_count->table_size) +
+                                         " rule locations are in use (ethtool -n " + dev + ")"));
+            fs.location = *loc;
+        }
+        Result<std::uint32_t> loc = s.io.insert_rule(fs);
+        if (!loc)
+            return give_up(loc.error());
+        changes.rules.push_back(*loc);
+        fs.location = *loc;
+        std::printf("%s: ntuple: %s\n", dev.c_str(), et::describe_rule(fs).c_str());
+    }
+
+    et::ApplyState state;
+    state.ifindex = s.ifindex;
+    state.queue = req.queue;
+    state.port = req.port;
+    state.channels_before = changes.channels_before;
+    state.tcp_data_split_before = changes.split_before.value_or(rings->tcp_data_split);
+    state.rules = changes.rules;
+    if (Result<void> r = write_state(state_dir, spath, state); !r)
+        return give_up(r.error());
+    std::printf("%s: queue %u ready for zero-copy receive on TCP port %u (undo: zcrx-nic undo "
+                "%s)\n",
+                dev.c_str(), req.queue, unsigned{req.port}, dev.c_str());
+    return cli::exit_ok;
+}
+
+// ---- command line ----
+
+std::span<const char *const> rest_of(int argc, char **argv, int from) {
+    return {argv + from, static_cast<std::size_t>(argc - from)};
+}
+
+int run(int argc, char **argv) {
+    if (argc < 2)
+        throw cli::UsageError("missing command: show, apply or undo");
+    const std::string_view cmd = argv[1];
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+        std::fputs(help_text().c_str(), stdout);
+        return cli::exit_ok;
+    }
+
+    std::span<const cli::Option> opts;
+    if (cmd == "show")
+        opts = show_options;
+    else if (cmd == "apply")
+        opts = apply_options;
+    else if (cmd == "undo")
+        opts = undo_options;
+    else
+        throw cli::UsageError("unknown command '" + std::string(cmd) +
+                              "': expected show, apply or undo");
+
+    const cli::Args args = cli::Args::parse(opts, rest_of(argc, argv, 2));
+    if (args.has("help")) {
+        std::fputs(help_text().c_str(), stdout);
+        return cli::exit_ok;
+    }
+    args.expect_positional(1, 1, "DEV");
+    const std::string dev(args.positional()[0]);
+    if (dev.empty() || dev.size() >= IFNAMSIZ)
+        throw cli::UsageError("DEV: '" + dev + "' is not an interface name (1 to " +
+                              std::to_string(IFNAMSIZ - 1) + " characters)");
+    const std::string state_dir(args.value("state-dir").value_or(default_state_dir));
+
+    if (cmd == "show")
+        return cmd_show(dev, args.has("json"), state_dir);
+
+    if (cmd == "undo") {
+        std::optional<std::uint16_t> port;
+        if (const auto p = args.value("port"))
+            port = cli::parse_port(*p, "--port");
+        return cmd_undo(dev, port, state_dir);
+    }
+
+    ApplyRequest req;
+    req.queue = static_cast<std::uint32_t>(
+        cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX - 1));
+    req.port = cli::parse_port(args.required("port"), "--port");
+    if (args.has("channels"))
+        req.channels = static_cast<std::uint32_t>(args.count_or("channels", 0, 2, 65535));
+    const std::string_view ip = args.value("ip").value_or("both");
+    if (ip == "4")
+        req.v6 = false;
+    else if (ip == "6")
+        req.v4 = false;
+    else if (ip != "both")
+        throw cli::UsageError("--ip: '" + std::string(ip) + "' is not 4, 6 or both");
+    return cmd_apply(dev, req, state_dir);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    try {
+        return run(argc, argv);
+    } catch (const cli::UsageError &e) {
+        std::fprintf(stderr, "zcrx-nic: %s\nTry 'zcrx-nic --help'.\n", e.what());
+        return cli::exit_usage;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "zcrx-nic: %s\n", e.what());
+        return cli::exit_failure;
+    }
+}

@@ -1,0 +1,456 @@
+// zcrx-send: connect to a receiver and send a verifiable stream (or a file).
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "zcrx/cli.hpp"
+#include "zcrx/error.hpp"
+#include "zcrx/fd.hpp"
+#include "zcrx/json.hpp"
+#include "zcrx/pattern.hpp"
+#include "zcrx/result.hpp"
+
+namespace {
+
+namespace cli = zcrx::cli;
+using zcrx::Error;
+using zcrx::Fd;
+using zcrx::Result;
+using Clock = std::chrono::steady_clock;
+
+constexpr int exit_mismatch = 3;
+constexpr std::uint64_t default_size = std::uint64_t{1} << 30;
+constexpr std::uint64_t default_chunk = 128 * 1024;
+constexpr std::uint64_t max_chunk = 64 * 1024 * 1024;
+constexpr std::uint64_t max_connections = 1024;
+
+constexpr cli::Option options[] = {
+    {"size", "SIZE", "bytes each connection sends (default 1G; suffixes K M G T)"},
+    {"file", "PATH", "send this regular file instead, whole, on each connection"},
+    {"connections", "N", "parallel connections, each its own stream (default 1)"},
+    {"chunk", "SIZE", "bytes per send() (default 128K, at most 64M)"},
+    {"json", "", "print the results as one JSON object on stdout"},
+    {"verify-file", "PATH", "do not connect: check that PATH holds the pattern"},
+    {"help", "", "show this help and exit", 'h'},
+};
+
+std::string help_text() {
+    std::string s =
+        "Usage: zcrx-send [OPTIONS] HOST PORT\n"
+        "       zcrx-send --verify-file PATH [--size SIZE] [--json]\n"
+        "\n"
+        "Connect to HOST PORT over TCP (IPv4 or IPv6) and send a stream whose every byte\n"
+        "is a function of its stream offset alone, so that a receiver can verify any\n"
+        "chunk on its own (zcrx/pattern.hpp). After sending, a connection half-closes and\n"
+        "waits for the peer to close; the time measured runs from the start to then.\n"
+        "Prints bytes and throughput per connection and in total.\n"
+        "\n"
+        "With --verify-file, check instead that PATH holds the pattern from stream\n"
+        "offset 0 (and, with --size, exactly SIZE bytes): what a receiver that saved\n"
+        "one stream to a file got.\n"
+        "\n"
+        "Options:\n";
+    s += cli::option_help(options);
+    s += "\n"
+         "Exit status:\n"
+         "  0  everything was sent (or, with --verify-file, the file holds the pattern)\n"
+         "  1  runtime error: the message names the step that failed and its errno\n"
+         "  2  usage error\n"
+         "  3  --verify-file: the data differs from the pattern or has the wrong size\n";
+    return s;
+}
+
+struct Settings {
+    std::string host;
+    std::string port; // for getaddrinfo
+    std::uint16_t port_number = 0;
+    std::uint64_t size = default_size;
+    std::optional<std::string> file;
+    std::uint64_t connections = 1;
+    std::uint64_t chunk = default_chunk;
+    bool json = false;
+};
+
+struct Connection {
+    Fd sock;
+    std::uint64_t bytes = 0;
+    Clock::time_point end{};
+    std::optional<Error> error;
+};
+
+double gbit_per_s(std::uint64_t bytes, double seconds) {
+    return seconds > 0 ? static_cast<double>(bytes) * 8 / seconds / 1e9 : 0.0;
+}
+
+std::string peer_name(const Settings &s) {
+    return s.host + " port " + s.port;
+}
+
+// The addresses HOST PORT may mean, in getaddrinfo's order of preference.
+struct AddrinfoFree {
+    void operator()(addrinfo *ai) const noexcept { ::freeaddrinfo(ai); }
+};
+using Addresses = std::unique_ptr<addrinfo, AddrinfoFree>;
+
+Result<Addresses> resolve(const Settings &s) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo *res = nullptr;
+    if (const int rc = ::getaddrinfo(s.host.c_str(), s.port.c_str(), &hints, &res); rc != 0) {
+        const int err = rc == EAI_SYSTEM ? errno : 0;
+        return Error(err, "resolve " + s.host, rc == EAI_SYSTEM ? "" : ::gai_strerror(rc), "");
+    }
+    return Addresses(res);
+}
+
+Result<Fd> connect_to(const Settings &s, const addrinfo *addrs) {
+    int err = EADDRNOTAVAIL;
+    for (const addrinfo *ai = addrs; ai; ai = ai->ai_next) {
+        Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+        if (!fd) {
+            err = errno;
+            continue;
+        }
+        if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0)
+            return fd;
+        err = errno;
+    }
+    return Error(err, "connect to " + peer_name(s), {}, "");
+}
+
+// Half-close, then wait for the peer to close: the data is then all read.
+void finish(Connection &c, const Settings &s, std::span<std::byte> scratch) {
+    if (::shutdown(c.sock.get(), SHUT_WR) < 0) {
+        c.error = Error(errno, "shut down the sending side to " + peer_name(s), {}, "");
+        return;
+    }
+    for (;;) {
+        const ssize_t n = ::recv(c.sock.get(), scratch.data(), scratch.size(), 0);
+        if (n == 0)
+            break;
+        if (n < 0 && errno != EINTR) {
+            c.error = Error(errno,
+                            "wait for " + peer_name(s) + " to close after " +
+                                std::to_string(c.bytes) + " bytes",
+                            {}, "");
+            return;
+        }
+    }
+    c.end = Clock::now();
+}
+
+// The per-chunk loop: fill the preallocated buffer, send it; no allocation.
+void send_pattern(Connection &c, const Settings &s, std::span<std::byte> buf) {
+    std::uint64_t offset = 0;
+    while (offset < s.size) {
+        const std::span<std::byte> chunk = buf.first(
+            static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), s.size - offset)));
+        zcrx::pattern::fill(offset, chunk);
+        std::size_t done = 0;
+        while (done < chunk.size()) {
+            const ssize_t n =
+                ::send(c.sock.get(), chunk.data() + done, chunk.size() - done, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                c.error = Error(errno,
+                                "send to " + peer_name(s) + " at stream offset " +
+                                    std::to_string(offset + done),
+                                {}, "");
+                return;
+            }
+            done += static_cast<std::size_t>(n);
+            c.bytes = offset + done;
+        }
+        offset += chunk.size();
+    }
+    finish(c, s, buf);
+}
+
+void send_file(Connection &c, const Settings &s, int file_fd, std::uint64_t file_size,
+               std::span<std::byte> scratch) {
+    off_t offset = 0;
+    while (static_cast<std::uint64_t>(offset) < file_size) {
+        const std::uint64_t left = file_size - static_cast<std::uint64_t>(offset);
+        const ssize_t n = ::sendfile(c.sock.get(), file_fd, &offset,
+                                     static_cast<std::size_t>(std::min(left, s.chunk)));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            c.error = Error(errno,
+                            "send " + *s.file + " to " + peer_name(s) + " at offset " +
+                                std::to_string(offset),
+                            {}, "");
+            return;
+        }
+        if (n == 0) {
+            c.error = Error(EIO,
+                            "send " + *s.file + ": it shrank to " + std::to_string(offset) +
+                                " bytes while sending",
+                            {}, "");
+            return;
+        }
+        c.bytes = static_cast<std::uint64_t>(offset);
+    }
+    finish(c, s, scratch);
+}
+
+void print_results(const Settings &s, const std::vector<Connection> &conns,
+                   Clock::time_point start) {
+    std::uint64_t total = 0;
+    Clock::time_point last = start;
+    for (const Connection &c : conns) {
+        total += c.bytes;
+        last = std::max(last, c.end);
+    }
+    const auto seconds = [&](Clock::time_point end) {
+        return end > start ? std::chrono::duration<double>(end - start).count() : 0.0;
+    };
+    if (s.json) {
+        zcrx::JsonWriter j;
+        j.begin_object();
+        j.key("host").value(s.host).key("port").value(std::uint32_t{s.port_number});
+        j.key("source").value(s.file ? *s.file : std::string("pattern"));
+        j.key("connections").begin_array();
+        for (std::size_t i = 0; i < conns.size(); ++i) {
+            const Connection &c = conns[i];
+            j.begin_object().key("id").value(std::uint64_t{i + 1}).key("bytes").value(c.bytes);
+            if (c.error) {
+                j.key("seconds").null().key("gbit_per_s").null();
+                j.key("error").value(c.error->message());
+            } else {
+                j.key("seconds").value(seconds(c.end));
+                j.key("gbit_per_s").value(gbit_per_s(c.bytes, seconds(c.end)));
+                j.key("error").null();
+            }
+            j.end_object();
+        }
+        j.end_array();
+        j.key("total").begin_object().key("bytes").value(total);
+        j.key("seconds").value(seconds(last));
+        j.key("gbit_per_s").value(gbit_per_s(total, seconds(last))).end_object();
+        j.key("ok").value(std::none_of(conns.begin(), conns.end(),
+                                       [](const Connection &c) { return c.error.has_value(); }));
+        j.end_object();
+        std::printf("%s\n", j.str().c_str());
+        return;
+    }
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+        const Connection &c = conns[i];
+        if (c.error)
+            std::printf("connection %zu: %llu bytes in %.3f s, failed\n", i + 1,
+                        static_cast<unsigned long long>(c.bytes), seconds(c.end));
+        else
+            std::printf("connection %zu: %llu bytes in %.3f s, %.1f Mbit/s\n", i + 1,
+                        static_cast<unsigned long long>(c.bytes), seconds(c.end),
+                        1000 * gbit_per_s(c.bytes, seconds(c.end)));
+    }
+    std::printf("total: %zu connection%s, %llu bytes in %.3f s, %.1f Mbit/s\n", conns.size(),
+                conns.size() == 1 ? "" : "s", static_cast<unsigned long long>(total), seconds(last),
+                1000 * gbit_per_s(total, seconds(last)));
+}
+
+int run_send(const Settings &s) {
+    Fd file;
+    std::uint64_t file_size = 0;
+    if (s.file) {
+        file.reset(::open(s.file->c_str(), O_RDONLY | O_CLOEXEC));
+        struct stat st {};
+        if (!file || ::fstat(file.get(), &st) < 0) {
+            std::fprintf(stderr, "zcrx-send: %s\n",
+                         Error(errno, "open " + *s.file, {}, "").message().c_str());
+            return cli::exit_failure;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            std::fprintf(stderr, "zcrx-send: --file %s: not a regular file\n", s.file->c_str());
+            return cli::exit_usage;
+        }
+        file_size = static_cast<std::uint64_t>(st.st_size);
+    }
+
+    Result<Addresses> addrs = resolve(s);
+    if (!addrs) {
+        std::fprintf(stderr, "zcrx-send: %s\n", addrs.error().message().c_str());
+        return cli::exit_failure;
+    }
+
+    // Connect everything first, so the streams start together.
+    std::vector<Connection> conns(static_cast<std::size_t>(s.connections));
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+        Result<Fd> fd = connect_to(s, addrs->get());
+        if (!fd) {
+            std::fprintf(stderr, "zcrx-send: connection %zu: %s\n", i + 1,
+                         fd.error().message().c_str());
+            return cli::exit_failure;
+        }
+        conns[i].sock = std::move(fd).value();
+    }
+
+    // One buffer per connection, allocated before the clock starts.
+    std::vector<std::unique_ptr<std::byte[]>> buffers;
+    for (std::size_t i = 0; i < conns.size(); ++i)
+        buffers.push_back(std::make_unique_for_overwrite<std::byte[]>(s.chunk));
+
+    const Clock::time_point start = Clock::now();
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t i = 0; i < conns.size(); ++i) {
+            threads.emplace_back([&, i] {
+                Connection &c = conns[i];
+                const std::span<std::byte> buf(buffers[i].get(), s.chunk);
+                try {
+                    if (s.file)
+                        send_file(c, s, file.get(), file_size, buf);
+                    else
+                        send_pattern(c, s, buf);
+                } catch (const std::exception &e) {
+                    c.error = Error(ENOMEM, std::string("connection: ") + e.what(), {}, "");
+                }
+                if (c.error)
+                    c.end = Clock::now();
+            });
+        }
+    }
+
+    print_results(s, conns, start);
+    int status = cli::exit_ok;
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+        if (conns[i].error) {
+            std::fprintf(stderr, "zcrx-send: connection %zu: %s\n", i + 1,
+                         conns[i].error->message().c_str());
+            status = cli::exit_failure;
+        }
+    }
+    return status;
+}
+
+int run_verify(const std::string &path, std::optional<std::uint64_t> expect_size, bool json) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        std::fprintf(stderr, "zcrx-send: %s\n",
+                     Error(errno, "open " + path, {}, "").message().c_str());
+        return cli::exit_failure;
+    }
+    constexpr std::size_t buf_size = 1 << 20;
+    const auto buf = std::make_unique_for_overwrite<std::byte[]>(buf_size);
+    zcrx::pattern::Verifier verifier;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf.get(), buf_size);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            std::fprintf(stderr, "zcrx-send: %s\n",
+                         Error(errno,
+                               "read " + path + " at offset " + std::to_string(verifier.offset()),
+                               {}, "")
+                             .message()
+                             .c_str());
+            return cli::exit_failure;
+        }
+        if (n == 0 || !verifier.update({buf.get(), static_cast<std::size_t>(n)}))
+            break;
+    }
+    const std::uint64_t bytes = verifier.offset();
+    const bool size_ok = !expect_size || *expect_size == bytes;
+    const bool ok = verifier.ok() && size_ok;
+    if (json) {
+        zcrx::JsonWriter j;
+        j.begin_object().key("file").value(path).key("bytes").value(bytes);
+        if (expect_size)
+            j.key("expected_bytes").value(*expect_size);
+        j.key("mismatch");
+        if (const auto m = verifier.mismatch())
+            j.begin_object()
+                .key("offset")
+                .value(m->offset)
+                .key("expected")
+                .value(std::uint64_t{m->expected})
+                .key("actual")
+                .value(std::uint64_t{m->actual})
+                .end_object();
+        else
+            j.null();
+        j.key("ok").value(ok).end_object();
+        std::printf("%s\n", j.str().c_str());
+    } else if (const auto m = verifier.mismatch()) {
+        std::printf("%s: mismatch at stream offset %llu: expected 0x%02x, got 0x%02x\n",
+                    path.c_str(), static_cast<unsigned long long>(m->offset), m->expected,
+                    m->actual);
+    } else if (!size_ok) {
+        std::printf("%s: %llu bytes match the pattern, but %llu were expected\n", path.c_str(),
+                    static_cast<unsigned long long>(bytes),
+                    static_cast<unsigned long long>(*expect_size));
+    } else {
+        std::printf("%s: %llu bytes match the pattern\n", path.c_str(),
+                    static_cast<unsigned long long>(bytes));
+    }
+    return ok ? cli::exit_ok : exit_mismatch;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    try {
+        const cli::Args args = cli::Args::parse(
+            options, std::span<const char *const>(argv + 1, static_cast<std::size_t>(argc - 1)));
+        if (args.has("help")) {
+            std::fputs(help_text().c_str(), stdout);
+            return cli::exit_ok;
+        }
+        if (const auto path = args.value("verify-file")) {
+            args.expect_positional(0, 0, "");
+            for (const char *o : {"file", "connections", "chunk"})
+                if (args.has(o))
+                    throw cli::UsageError("--verify-file does not take --" + std::string(o));
+            std::optional<std::uint64_t> size;
+            if (args.has("size"))
+                size = args.size_or("size", 0, 0, UINT64_MAX);
+            return run_verify(std::string(*path), size, args.has("json"));
+        }
+
+        args.expect_positional(2, 2, "HOST PORT");
+        Settings s;
+        s.host = std::string(args.positional()[0]);
+        s.port_number = cli::parse_port(args.positional()[1], "PORT");
+        s.port = std::to_string(s.port_number);
+        if (args.has("file") && args.has("size"))
+            throw cli::UsageError("--file and --size exclude each other (a file is sent whole)");
+        if (const auto f = args.value("file"))
+            s.file = std::string(*f);
+        s.size = args.size_or("size", default_size, 0, UINT64_MAX);
+        s.connections = args.count_or("connections", 1, 1, max_connections);
+        s.chunk = args.size_or("chunk", default_chunk, 1, max_chunk);
+        s.json = args.has("json");
+
+        // A peer that goes away must be an error from send(), not a signal.
+        ::signal(SIGPIPE, SIG_IGN);
+        return run_send(s);
+    } catch (const cli::UsageError &e) {
+        std::fprintf(stderr, "zcrx-send: %s\nTry 'zcrx-send --help'.\n", e.what());
+        return cli::exit_usage;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "zcrx-send: %s\n", e.what());
+        return cli::exit_failure;
+    }
+}
