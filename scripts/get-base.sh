@@ -116,6 +116,11 @@ make_work_tree() {
 	info "unpacking $tarball"
 	tar -xJf "$tarball" -C "$tmp" --strip-components=1
 	kver=$(make -s -C "$tmp" kernelversion)
+	# Debian's .gitignore ends with a packaging block that ignores every
+	# top-level entry ("/*"): files a patch adds would be silently left out
+	# of commits. Upstream's has no such block; drop it.
+	sed -i '/^# Debian packaging/,$d' "$tmp/.gitignore"
+	sed -i '${/^#$/d}' "$tmp/.gitignore"
 	info "creating git work tree for Linux $kver"
 	(
 		cd "$tmp"
@@ -130,6 +135,8 @@ make_work_tree() {
 Linux $kver (Debian $BASE_DEB_PACKAGE $version)
 
 Unpacked from $BASE_TARBALL of the Debian package; sha256 $sum.
+Debian's packaging block at the end of .gitignore (which ignores every
+top-level entry) is dropped.
 EOF
 		git tag "$ZCRX_BASE_TAG"
 	)

@@ -7,6 +7,10 @@
 # A failure inside $(...) stops a script under set -e as it would outside.
 shopt -s inherit_errexit
 
+# The tools we install are Debian's: use its python3 (which sees the
+# python3-* packages) even where another one comes first in PATH.
+export PATH=/usr/bin:$PATH
+
 ZCRX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ZCRX_BUILD=${ZCRX_BUILD:-$ZCRX_TOP/build}
 ZCRX_WORK_TREE=${ZCRX_WORK_TREE:-$ZCRX_BUILD/linux}
@@ -33,7 +37,7 @@ ZCRX_PKGS_KERNEL="make gcc flex bison bc libelf-dev libssl-dev ccache cpio
 ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
 ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod python3-yaml"
 ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev"
-ZCRX_PKGS_SERIES="git sparse"
+ZCRX_PKGS_SERIES="git sparse python3-ply python3-git"
 
 pkg_installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
@@ -103,16 +107,20 @@ format_series() {
 		-o "$out" "$ZCRX_BASE_TAG..HEAD"
 	subject=$(head -n1 "$cover")
 	python3 - "$out"/0000-cover-letter.patch "$cover" "$subject" \
-		"$(git -C "$ZCRX_WORK_TREE" log -1 --format=%aD)" <<'PY'
+		"$(git -C "$ZCRX_WORK_TREE" log -1 --format=%aD)" \
+		"$(git -C "$ZCRX_WORK_TREE" log -1 --format='%an <%ae>')" <<'PY'
 import re, sys
-path, cover, subject, date = sys.argv[1:]
+path, cover, subject, date, author = sys.argv[1:]
 body = open(cover).read().split('\n', 1)[1].strip('\n')
 text = open(path).read()
 text = text.replace('*** SUBJECT HERE ***', subject, 1)
 text = text.replace('*** BLURB HERE ***', body, 1)
-# The cover letter is dated by format-patch's clock; date it like the tip
-# commit instead so that exporting twice gives the same file.
+# format-patch dates and signs the cover letter with the clock and the
+# identity of whoever runs it; use the tip commit's so that exporting on
+# any machine gives the same file.
 text = re.sub(r'^Date: .*$', 'Date: ' + date, text, count=1, flags=re.M)
+text = re.sub(r'^From: .*\n(?:[ \t].*\n)*', lambda m: 'From: ' + author + '\n',
+              text, count=1, flags=re.M)
 open(path, 'w').write(text)
 PY
 	(cd "$out" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-') >"$out/series"
