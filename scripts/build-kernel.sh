@@ -41,6 +41,9 @@ fragments=("$ZCRX_TOP/kernel/vm.config" "$ZCRX_TOP/Kconfig.snippet"
 # does not relink for a new timestamp.
 export KBUILD_BUILD_USER=zcrx KBUILD_BUILD_HOST=zcrx
 export KBUILD_BUILD_TIMESTAMP="Sat Jan  1 00:00:00 UTC 2000"
+# Hash paths relative to the checkout, so that another clone on the same
+# machine hits the cache (kbuild already maps __FILE__ to relative paths).
+export CCACHE_BASEDIR=$ZCRX_TOP
 kmake() {
 	make -s -C "$ZCRX_WORK_TREE" O="$out" ARCH=x86_64 CC="ccache gcc" \
 		HOSTCC="ccache gcc" -j"$(nproc)" "$@"

@@ -3,8 +3,8 @@
 #
 # The userspace tools over the standard netdevsim pair: zcrx-send's stream
 # received by socat (a client we did not write) and checked with the
-# library's verifier, zcrx-send's errors, and zcrx-nic reading and refusing
-# to configure a NIC that lacks a feature. TAP on stdout. Runs in the VM
+# library's verifier, zcrx-send's errors, and zcrx-nic reading, refusing
+# (a feature turned off) and applying and undoing a zero-copy NIC set-up. TAP on stdout. Runs in the VM
 # after the meson build (build/meson) exists.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +12,7 @@ source "$here/lib/tap.sh"
 source "$here/lib/nsim.sh"
 
 bin=${ZCRX_BIN:-$here/../build/meson/userspace/tools}
-SIZE_MB=${SIZE_MB:-4}
+SIZE_MB=${SIZE_MB:-2}
 PORT=${PORT:-5202}
 tmp=$(mktemp -d)
 trap 'nsim_pair_cleanup; rm -rf "$tmp"' EXIT
@@ -50,17 +50,47 @@ nic_show() {
 	[[ "$out" == *"tcp-data-split"* ]]
 }
 
-# netdevsim has no RSS or ntuple (yet): apply must refuse with exit 4,
-# name the feature, and change nothing.
+# With ntuple filters off, apply must refuse with exit 4, name the
+# device, and change nothing.
 nic_apply_refuses() {
 	local out rc before after
 
-	before=$(ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B"; ip netns exec "$NSIM_NS_B" ethtool -l "$NSIM_DEV_B")
+	ip netns exec "$NSIM_NS_B" ethtool -K "$NSIM_DEV_B" ntuple off || return 1
+	before=$(ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B"; ip netns exec "$NSIM_NS_B" ethtool -x "$NSIM_DEV_B")
 	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" apply "$NSIM_DEV_B" --queue 1 --port "$PORT" 2>&1)
 	rc=$?
-	after=$(ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B"; ip netns exec "$NSIM_NS_B" ethtool -l "$NSIM_DEV_B")
+	after=$(ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B"; ip netns exec "$NSIM_NS_B" ethtool -x "$NSIM_DEV_B")
+	ip netns exec "$NSIM_NS_B" ethtool -K "$NSIM_DEV_B" ntuple on
 	tap_diag "exit $rc: $out"
 	[ "$rc" -eq 4 ] && [[ "$out" == *"$NSIM_DEV_B"* ]] && [ "$before" = "$after" ]
+}
+
+queue_bytes() {
+	nsim_ethtool_sum "$NSIM_NS_B" "$NSIM_DEV_B" "^rx$1_bytes:"
+}
+
+# apply: split on, RSS off queue 1, the port steered to queue 1; a stream
+# to the port lands there; undo puts everything back.
+nic_apply_steers_and_undoes() {
+	local before after q1 out
+
+	before=$(ip netns exec "$NSIM_NS_B" ethtool -x "$NSIM_DEV_B")
+	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" apply "$NSIM_DEV_B" --queue 1 --port "$PORT" 2>&1) ||
+		{ tap_diag "apply: $out"; return 1; }
+	echo "$out" | sed 's/^/# apply: /'
+	ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B" | grep -Eq 'TCP data split:[[:space:]]+on' ||
+		{ tap_diag "split is not on"; return 1; }
+	q1=$(queue_bytes 1)
+	send_to_socat || return 1
+	[ $(($(queue_bytes 1) - q1)) -ge $((SIZE_MB << 20)) ] ||
+		{ tap_diag "the stream did not land on queue 1"; return 1; }
+	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" undo "$NSIM_DEV_B" 2>&1) ||
+		{ tap_diag "undo: $out"; return 1; }
+	echo "$out" | sed 's/^/# undo: /'
+	after=$(ip netns exec "$NSIM_NS_B" ethtool -x "$NSIM_DEV_B")
+	[ "$before" = "$after" ] || { tap_diag "RSS table not restored"; return 1; }
+	[ "$(ip netns exec "$NSIM_NS_B" ethtool -n "$NSIM_DEV_B" | awk '/Total [0-9]+ rules/ { print $2 }')" = 0 ] ||
+		{ tap_diag "rules left behind"; return 1; }
 }
 
 main() {
@@ -77,8 +107,10 @@ main() {
 	tap_check "zcrx-send -> socat: $SIZE_MB MiB, verified by the pattern checker" send_to_socat
 	tap_check "zcrx-send: refused connection is exit 1 with the peer named" send_refused
 	tap_check "zcrx-nic show: channels and rings of a netdevsim port" nic_show
-	tap_check "zcrx-nic apply: refuses a NIC without RSS/ntuple, exit 4, nothing changed" \
+	tap_check "zcrx-nic apply: refuses a NIC with ntuple off, exit 4, nothing changed" \
 		nic_apply_refuses
+	tap_check "zcrx-nic apply steers the port to its queue; undo restores the NIC" \
+		nic_apply_steers_and_undoes
 	tap_done
 }
 
