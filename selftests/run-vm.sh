@@ -8,8 +8,6 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 [ "${ZCRX_IN_VM:-}" = 1 ] || { echo "run-vm.sh: run me in the VM: scripts/vm-run.sh -- $0" >&2; exit 2; }
-# Test glue first in PATH (an ethtool that can set tcp-data-split).
-export PATH=$here/bin:$PATH
 
 n=0
 failed=0

@@ -11,6 +11,10 @@
 # first), nsim_pair_cleanup removes it; both are idempotent. Needs root and
 # a kernel with netdevsim.
 
+# Test glue first in PATH: an ethtool that can set tcp-data-split.
+PATH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../bin" && pwd):$PATH
+export PATH
+
 NSIM_BUS=/sys/bus/netdevsim
 NSIM_ID_A=${NSIM_ID_A:-1701}
 NSIM_ID_B=${NSIM_ID_B:-1702}
@@ -115,4 +119,16 @@ nsim_set() {
 nsim_mtu() {
 	ip -n "$NSIM_NS_A" link set dev "$NSIM_DEV_A" mtu "$1" &&
 		ip -n "$NSIM_NS_B" link set dev "$NSIM_DEV_B" mtu "$1"
+}
+
+# nsim_wait_listen NS PORT: wait (5 s at most) until something listens on
+# TCP PORT in NS.
+nsim_wait_listen() {
+	local i
+
+	for i in $(seq 50); do
+		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
 }

@@ -38,7 +38,7 @@ restart_under_traffic() {
 	timeout 300 ip netns exec "$NSIM_NS_B" socat -u \
 		"TCP4-LISTEN:$PORT,reuseaddr" "OPEN:$tmp/recv,creat,trunc" &
 	pid=$!
-	sleep 1
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" || { kill "$pid"; return 1; }
 	timeout 300 ip netns exec "$NSIM_NS_A" socat -u "OPEN:$tmp/send" \
 		"TCP4:$NSIM_IP4_B:$PORT" &
 	for i in 1 2 3 4; do

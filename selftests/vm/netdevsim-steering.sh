@@ -27,16 +27,6 @@ queue_bytes() {
 	b_ethtool -S "$NSIM_DEV_B" | awk '/^ *rx[0-9]+_bytes:/ { printf "%s ", $2 }'
 }
 
-wait_listen() {
-	local i
-
-	for i in $(seq 50); do
-		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # flow FAMILY ADDR PORT: one verified transfer of SIZE_KB from A to B.
 flow() {
 	local family=$1 addr=$2 port=$3 pid
@@ -45,7 +35,7 @@ flow() {
 	timeout 120 ip netns exec "$NSIM_NS_B" socat -u \
 		"TCP$family-LISTEN:$port,reuseaddr" "OPEN:$tmp/recv,creat,trunc" &
 	pid=$!
-	wait_listen "$NSIM_NS_B" "$port" || { kill "$pid"; return 1; }
+	nsim_wait_listen "$NSIM_NS_B" "$port" || { kill "$pid"; return 1; }
 	timeout 120 ip netns exec "$NSIM_NS_A" socat -u "OPEN:$tmp/send" \
 		"TCP$family:$addr:$port" || { kill "$pid"; return 1; }
 	wait "$pid" && cmp -s "$tmp/send" "$tmp/recv"

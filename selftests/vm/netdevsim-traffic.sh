@@ -18,17 +18,6 @@ MTU=1500
 tmp=$(mktemp -d)
 trap 'nsim_pair_cleanup; rm -rf "$tmp"' EXIT
 
-# wait_listen NS PORT: until something listens on PORT in NS (5 s).
-wait_listen() {
-	local i
-
-	for i in $(seq 50); do
-		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 split_packets() {
 	nsim_ethtool_sum "$NSIM_NS_B" "$NSIM_DEV_B" '^rx[0-9]+_split_packets:'
 }
@@ -46,7 +35,7 @@ transfer() {
 	timeout 300 ip netns exec "$NSIM_NS_B" socat -u \
 		"TCP$family-LISTEN:$PORT,reuseaddr" "OPEN:$tmp/recv,creat,trunc" &
 	pid=$!
-	wait_listen "$NSIM_NS_B" "$PORT" || { tap_diag "no listener"; kill "$pid"; return 1; }
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" || { tap_diag "no listener"; kill "$pid"; return 1; }
 	timeout 300 ip netns exec "$NSIM_NS_A" socat -u "OPEN:$tmp/send" \
 		"TCP$family:$addr:$PORT" || { tap_diag "sender failed"; kill "$pid"; return 1; }
 	wait "$pid" || { tap_diag "receiver failed"; return 1; }
@@ -88,7 +77,7 @@ iperf() {
 
 	ip netns exec "$NSIM_NS_B" iperf3 -s -1 -p "$PORT" >/dev/null 2>&1 &
 	pid=$!
-	wait_listen "$NSIM_NS_B" "$PORT" || { kill "$pid"; return 1; }
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" || { kill "$pid"; return 1; }
 	out=$(timeout 300 ip netns exec "$NSIM_NS_A" iperf3 -c "$NSIM_IP4_B" -p "$PORT" \
 		-n "${SIZE_MB}M" -f m 2>&1) || { echo "$out" | sed 's/^/# /'; kill "$pid"; return 1; }
 	wait "$pid"

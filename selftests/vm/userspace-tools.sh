@@ -23,7 +23,7 @@ send_to_socat() {
 	timeout 300 ip netns exec "$NSIM_NS_B" socat -u \
 		"TCP4-LISTEN:$PORT,reuseaddr" "OPEN:$tmp/recv,creat,trunc" &
 	pid=$!
-	sleep 1
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" || { kill "$pid"; return 1; }
 	timeout 300 ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size "${SIZE_MB}M" \
 		"$NSIM_IP4_B" "$PORT" | sed 's/^/# /' || { kill "$pid"; return 1; }
 	wait "$pid" || return 1
