@@ -43,6 +43,12 @@ std::string_view errno_hint(int err) noexcept {
     case EFAULT:
         return "a user pointer (area, region or registration struct) is not readable or "
                "writable";
+    case ENOBUFS:
+        return "no free buffer in the area for the copy path: give buffers back sooner or "
+               "use a larger area, then re-arm the receive";
+    case ENOSPC:
+        return "the completion queue was full: reap completions sooner or raise cq_entries, "
+               "then re-arm the receive";
     default:
         return {};
     }
@@ -70,6 +76,10 @@ std::string_view errno_name(int err) noexcept {
         return "ENODATA";
     case EFAULT:
         return "EFAULT";
+    case ENOBUFS:
+        return "ENOBUFS";
+    case ENOSPC:
+        return "ENOSPC";
     default:
         return {};
     }

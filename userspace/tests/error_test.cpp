@@ -35,6 +35,10 @@ TEST_CASE("every documented errno maps to an actionable hint", "[error]") {
         {EBUSY, "EBUSY", "AF_XDP"},
         {ENODATA, "ENODATA", "ignored the memory provider"},
         {EFAULT, "EFAULT", "pointer"},
+        {ENOBUFS, "ENOBUFS", "area"},
+        {ENOBUFS, "ENOBUFS", "re-arm"},
+        {ENOSPC, "ENOSPC", "completion queue"},
+        {ENOSPC, "ENOSPC", "re-arm"},
     };
     for (const Case &c : cases) {
         INFO("errno " << c.err << " must mention " << c.must_mention);

@@ -1,0 +1,146 @@
+// Received buffers and their way back to the kernel.
+//
+// Every RECV_ZC data completion lends the application a slice of the area.
+// A BufferHandle is that loan: a read-only view of the bytes that gives the
+// slice back (writes one refill-ring entry) when it is destroyed or reset().
+// Handles are moved, never copied, so each completion is returned exactly
+// once. The RefillQueue batches the returns: entries are written at once,
+// but the shared tail is published with one release store per `batch`
+// entries, or when flush() is called.
+//
+// Threading: a RefillQueue and all of its handles belong to one thread.
+// Lifetime: handles must be gone before their queue (an Ifq owns it); the
+// queue asserts this in debug builds.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "zcrx/refill_ring.hpp"
+#include "zcrx/uapi.hpp"
+
+namespace zcrx {
+
+class RefillQueue;
+
+class BufferHandle {
+public:
+    BufferHandle() noexcept = default;
+    BufferHandle(const BufferHandle &) = delete;
+    BufferHandle &operator=(const BufferHandle &) = delete;
+    BufferHandle(BufferHandle &&other) noexcept
+        : queue_(std::exchange(other.queue_, nullptr)), data_(other.data_), off_(other.off_),
+          len_(other.len_) {}
+    BufferHandle &operator=(BufferHandle &&other) noexcept {
+        if (this != &other) {
+            reset();
+            queue_ = std::exchange(other.queue_, nullptr);
+            data_ = other.data_;
+            off_ = other.off_;
+            len_ = other.len_;
+        }
+        return *this;
+    }
+    ~BufferHandle() { reset(); }
+
+    // The received bytes; empty once returned. Never write through them:
+    // the memory is shared with the NIC and the kernel.
+    [[nodiscard]] std::span<const std::byte> data() const noexcept {
+        return queue_ ? std::span<const std::byte>(data_, len_) : std::span<const std::byte>();
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return queue_ ? len_ : 0; }
+    // The completion's offset word (area id << 48 | byte offset).
+    [[nodiscard]] std::uint64_t off() const noexcept { return off_; }
+    // Whether this handle still holds a buffer.
+    explicit operator bool() const noexcept { return queue_ != nullptr; }
+
+    // Give the buffer back now (no-op if already returned).
+    void reset() noexcept;
+
+private:
+    friend class RefillQueue;
+    BufferHandle(RefillQueue *queue, const std::byte *data, std::uint64_t off,
+                 std::uint32_t len) noexcept
+        : queue_(queue), data_(data), off_(off), len_(len) {}
+
+    RefillQueue *queue_ = nullptr;
+    const std::byte *data_ = nullptr;
+    std::uint64_t off_ = 0;
+    std::uint32_t len_ = 0;
+};
+
+struct RefillQueueStats {
+    std::uint64_t returned = 0; // buffers given back (handles and give_back())
+    std::uint64_t batches = 0;  // tail publications: one release store each
+    std::uint64_t deferred = 0; // returns that found the ring full and waited in the overflow list
+    std::uint64_t lost = 0;     // returns dropped because the overflow list could not grow
+};
+
+class RefillQueue {
+public:
+    // ring: the refill ring view; area: the whole registered area; area_token:
+    // the rq_area_token registration returned; batch: entries per tail
+    // publication (clamped to 1..ring entries); overflow_reserve: slots
+    // allocated now for returns that find the ring full (the kernel consumes
+    // the ring only when its page pool needs buffers), so that the return path
+    // does not allocate. Throws std::bad_alloc (setup only).
+    RefillQueue(RefillRing ring, std::span<const std::byte> area, std::uint64_t area_token,
+                std::uint32_t batch, std::size_t overflow_reserve);
+
+    // Handles point here: neither copyable nor movable.
+    RefillQueue(const RefillQueue &) = delete;
+    RefillQueue &operator=(const RefillQueue &) = delete;
+    // Publishes what is still pending.
+    ~RefillQueue();
+
+    // Wrap the buffer of one data completion: off as the CQE's zcrx_cqe::off,
+    // len as its res. A chunk that does not lie inside this area (a kernel
+    // bug) is given back at once and an empty handle is returned.
+    [[nodiscard]] BufferHandle adopt(std::uint64_t off, std::uint32_t len) noexcept;
+
+    // Give back a completion's buffer without making a handle (a completion
+    // nobody wants). Same entry as a handle would write.
+    void give_back(std::uint64_t off, std::uint32_t len) noexcept;
+
+    // Publish every entry written so far, after moving deferred returns into
+    // the ring as far as it has room. Returns the number of entries published.
+    // Call it before blocking on the completion queue: unpublished entries
+    // are invisible to the kernel, which may be waiting for them.
+    std::uint32_t flush() noexcept;
+
+    [[nodiscard]] std::uint32_t batch() const noexcept { return batch_; }
+    // Handles alive right now.
+    [[nodiscard]] std::size_t outstanding() const noexcept { return outstanding_; }
+    // Returns the kernel cannot see yet (written but unpublished, or deferred).
+    [[nodiscard]] std::size_t unpublished() const noexcept {
+        return ring_.pending() + overflow_.size();
+    }
+    [[nodiscard]] RefillQueueStats stats() const noexcept {
+        RefillQueueStats s = stats_;
+        s.batches = ring_.stats().publishes;
+        return s;
+    }
+
+private:
+    friend class BufferHandle;
+    void release(std::uint64_t off, std::uint32_t len) noexcept;
+
+    RefillRing ring_;
+    const std::byte *area_;
+    std::uint64_t area_len_;
+    std::uint16_t area_id_;
+    std::uint32_t batch_;
+    std::size_t outstanding_ = 0;
+    std::vector<uapi::zcrx_rqe> overflow_; // oldest first
+    RefillQueueStats stats_{};
+};
+
+inline void BufferHandle::reset() noexcept {
+    if (RefillQueue *q = std::exchange(queue_, nullptr))
+        q->release(off_, len_);
+}
+
+} // namespace zcrx

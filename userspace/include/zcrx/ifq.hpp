@@ -1,0 +1,151 @@
+// A zcrx interface queue: one NIC RX queue filled from the application's
+// memory area, plus the refill ring through which buffers go back.
+//
+// Lifetime: the kernel has no unregister operation. The interface queue
+// lives until its io_uring is closed, and dies with it. So an Ifq must not
+// outlive the Ring it was registered on (declare the Ring first), and every
+// Receive and BufferHandle of the Ifq must be gone before the Ifq is.
+// Destroying the Ifq alone unmaps the memory but does not release the RX
+// queue: the kernel keeps its pinned pages until the ring is closed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "zcrx/buffer.hpp"
+#include "zcrx/refill_ring.hpp"
+#include "zcrx/result.hpp"
+#include "zcrx/ring.hpp"
+#include "zcrx/uapi.hpp"
+
+namespace zcrx {
+
+// Most refill-ring entries the kernel accepts.
+inline constexpr std::uint32_t max_rq_entries = 32768;
+// Bytes the ring header (head and tail) may take before the entries: the
+// kernel puts them at ALIGN(8, L1_CACHE_BYTES), 64 on x86-64 and arm64.
+inline constexpr std::uint64_t refill_header_bytes = 64;
+
+// The entry count the kernel will use for a request of n: n rounded up to a
+// power of two. 0 if n is 0 or above max_rq_entries (the kernel's EINVAL).
+[[nodiscard]] constexpr std::uint32_t rq_entries_for(std::uint32_t n) noexcept {
+    if (n == 0 || n > max_rq_entries)
+        return 0;
+    std::uint32_t v = 1;
+    while (v < n)
+        v <<= 1;
+    return v;
+}
+
+// Bytes of region a refill ring of entries needs: header plus entries,
+// rounded up to whole pages (page must be a power of two).
+[[nodiscard]] constexpr std::uint64_t region_size(std::uint32_t entries,
+                                                  std::uint64_t page) noexcept {
+    const std::uint64_t bytes =
+        refill_header_bytes + std::uint64_t{entries} * sizeof(uapi::zcrx_rqe);
+    return (bytes + page - 1) & ~(page - 1);
+}
+
+// A refill-ring view over region at the offsets registration reported.
+// EINVAL if they do not fit the region or are misaligned, or if entries is
+// not a power of two.
+[[nodiscard]] Result<RefillRing> refill_ring_in(std::span<std::byte> region,
+                                                const uapi::zcrx_offsets &offsets,
+                                                std::uint32_t entries);
+
+// A move-only mmap()ed range, unmapped on destruction.
+class Mapping {
+public:
+    Mapping() noexcept = default;
+    // Private anonymous memory; huge: MAP_HUGETLB (len a multiple of the
+    // default huge page size, and huge pages reserved).
+    [[nodiscard]] static Result<Mapping> anonymous(std::size_t len, bool huge,
+                                                   const std::string &what);
+    // MAP_SHARED, read-write, of fd at offset.
+    [[nodiscard]] static Result<Mapping> shared(int fd, std::uint64_t offset, std::size_t len,
+                                                const std::string &what);
+
+    Mapping(const Mapping &) = delete;
+    Mapping &operator=(const Mapping &) = delete;
+    Mapping(Mapping &&other) noexcept;
+    Mapping &operator=(Mapping &&other) noexcept;
+    ~Mapping() { reset(); }
+
+    [[nodiscard]] std::span<std::byte> bytes() const noexcept { return {addr_, len_}; }
+    void reset() noexcept;
+
+private:
+    Mapping(std::byte *addr, std::size_t len) noexcept : addr_(addr), len_(len) {}
+
+    std::byte *addr_ = nullptr;
+    std::size_t len_ = 0;
+};
+
+enum class RegionKind {
+    user,   // the refill ring lives in memory we map (IORING_MEM_REGION_TYPE_USER)
+    kernel, // the kernel allocates it; we map the ring fd at the offset it returns
+};
+
+struct IfqConfig {
+    std::uint32_t if_index = 0;
+    std::uint32_t rx_queue = 0;
+    std::string if_name; // for messages; empty: "ifindex N"
+    // Rounded up to a power of two (by the kernel too); at most max_rq_entries.
+    std::uint32_t rq_entries = 4096;
+    // Rounded up to whole pages; at most max_area_len.
+    std::uint64_t area_size = std::uint64_t{32} << 20;
+    bool huge_pages = false; // back the area with MAP_HUGETLB pages
+    RegionKind region = RegionKind::user;
+    std::uint32_t refill_batch = 32; // refill entries per tail publication
+};
+
+// The interface index of an interface name in this network namespace
+// (ENODEV with advice if there is none).
+[[nodiscard]] Result<std::uint32_t> interface_index(const std::string &name);
+
+class Ifq {
+public:
+    // Maps the area (and a user region), registers the interface queue on
+    // ring (IORING_REGISTER_ZCRX_IFQ), maps a kernel region, and sets up the
+    // refill ring. Registration errors carry the errno and its zcrx hint.
+    [[nodiscard]] static Result<Ifq> create(Ring &ring, const IfqConfig &config);
+
+    Ifq(Ifq &&) noexcept = default;
+    // Deleted: member-wise assignment would unmap the old region before the
+    // old queue's final flush writes to it.
+    Ifq &operator=(Ifq &&) = delete;
+    Ifq(const Ifq &) = delete;
+    Ifq &operator=(const Ifq &) = delete;
+    ~Ifq() = default;
+
+    // What RECV_ZC's zcrx_ifq_idx names: the ifq's index in its ring (a ring
+    // holds one).
+    [[nodiscard]] std::uint32_t index() const noexcept { return 0; }
+    // zcrx_id the kernel returned.
+    [[nodiscard]] std::uint32_t id() const noexcept { return id_; }
+    [[nodiscard]] std::uint32_t rq_entries() const noexcept { return rq_entries_; }
+    [[nodiscard]] std::uint64_t area_token() const noexcept { return area_token_; }
+    [[nodiscard]] std::span<const std::byte> area() const noexcept { return area_.bytes(); }
+    [[nodiscard]] RegionKind region_kind() const noexcept { return region_kind_; }
+    [[nodiscard]] std::uint64_t region_bytes() const noexcept { return region_.bytes().size(); }
+
+    [[nodiscard]] RefillQueue &refill() noexcept { return *refill_; }
+    [[nodiscard]] const RefillQueue &refill() const noexcept { return *refill_; }
+
+private:
+    Ifq() = default;
+
+    // Declared before refill_: the queue is destroyed (and flushes) first.
+    Mapping area_;
+    Mapping region_;
+    std::unique_ptr<RefillQueue> refill_; // handles point at it: fixed address
+    std::uint64_t area_token_ = 0;
+    std::uint32_t rq_entries_ = 0;
+    std::uint32_t id_ = 0;
+    RegionKind region_kind_ = RegionKind::user;
+};
+
+} // namespace zcrx

@@ -1,0 +1,85 @@
+// An io_uring instance set up the way zcrx needs it.
+//
+// zcrx requires IORING_SETUP_DEFER_TASKRUN (hence SINGLE_ISSUER) and CQE32:
+// every RECV_ZC completion is 32 bytes, its second half a zcrx_cqe. With
+// DEFER_TASKRUN completions are only produced while the owning thread waits
+// in io_uring_enter(GETEVENTS), i.e. in submit_and_wait(); peeking alone
+// never sees new ones. A Ring belongs to the thread that created it.
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "zcrx/result.hpp"
+#include "zcrx/uapi.hpp"
+
+namespace zcrx {
+
+struct RingConfig {
+    std::uint32_t sq_entries = 64;
+    // Completion queue size; 0 = the kernel's default (twice sq_entries). A
+    // multishot receive that finds the CQ full ends with -ENOSPC, so size it
+    // for the completions one wait can produce.
+    std::uint32_t cq_entries = 4096;
+    // Added to the required DEFER_TASKRUN | SINGLE_ISSUER | CQE32.
+    std::uint32_t extra_flags = 0;
+};
+
+class Ring {
+public:
+    // Creates the ring. EINVAL from a kernel that lacks one of the required
+    // flags comes with advice naming them.
+    [[nodiscard]] static Result<Ring> create(const RingConfig &config = {});
+
+    // Moving keeps the io_uring's address: SQEs and CQEs stay valid.
+    Ring(Ring &&) noexcept = default;
+    Ring &operator=(Ring &&other) noexcept;
+    Ring(const Ring &) = delete;
+    Ring &operator=(const Ring &) = delete;
+    // Closing the ring also destroys every zcrx interface queue registered on
+    // it (there is no other way to unregister one).
+    ~Ring();
+
+    [[nodiscard]] io_uring *native() noexcept { return ring_.get(); }
+    [[nodiscard]] int fd() const noexcept { return ring_->ring_fd; }
+    [[nodiscard]] std::uint32_t flags() const noexcept { return ring_->flags; }
+
+    // Whether the kernel implements opcode op (IORING_REGISTER_PROBE).
+    [[nodiscard]] Result<bool> supports_op(std::uint8_t op);
+
+    // A free SQE, submitting what is queued if the SQ is full; nullptr if
+    // there is still none.
+    [[nodiscard]] io_uring_sqe *get_sqe() noexcept;
+
+    // Submit queued SQEs and wait until at least wait_nr completions are
+    // available (0: do not wait, but still run deferred task work so that
+    // finished requests post their CQEs). EINTR is retried. Returns the
+    // number of SQEs submitted.
+    Result<unsigned> submit_and_wait(unsigned wait_nr);
+
+    // Calls fn(const io_uring_cqe &) on every available CQE, oldest first,
+    // then frees their slots. Returns how many were seen. fn must not throw.
+    template <typename F>
+    unsigned for_each_cqe(F &&fn) noexcept {
+        io_uring *ring = ring_.get();
+        unsigned head;
+        unsigned seen = 0;
+        io_uring_cqe *cqe;
+        io_uring_for_each_cqe(ring, head, cqe) {
+            fn(static_cast<const io_uring_cqe &>(*cqe));
+            ++seen;
+        }
+        io_uring_cq_advance(ring, seen);
+        return seen;
+    }
+
+private:
+    explicit Ring(std::unique_ptr<io_uring> ring) noexcept : ring_(std::move(ring)) {}
+    void close() noexcept;
+
+    std::unique_ptr<io_uring> ring_;
+};
+
+} // namespace zcrx

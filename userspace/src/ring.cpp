@@ -1,0 +1,92 @@
+#include "zcrx/ring.hpp"
+
+#include <cerrno>
+#include <new>
+#include <string>
+
+namespace zcrx {
+
+static_assert(IORING_SETUP_DEFER_TASKRUN == uapi::setup_defer_taskrun);
+static_assert(IORING_SETUP_SINGLE_ISSUER == uapi::setup_single_issuer);
+static_assert(IORING_SETUP_CQE32 == uapi::setup_cqe32);
+
+Result<Ring> Ring::create(const RingConfig &config) {
+    std::unique_ptr<io_uring> ring(new (std::nothrow) io_uring{});
+    if (!ring)
+        return Error(ENOMEM, "allocate an io_uring", {}, "");
+    io_uring_params p{};
+    p.flags = uapi::setup_required_flags | config.extra_flags;
+    if (config.cq_entries != 0) {
+        p.flags |= IORING_SETUP_CQSIZE;
+        p.cq_entries = config.cq_entries;
+    }
+    const int ret = io_uring_queue_init_params(config.sq_entries, ring.get(), &p);
+    if (ret < 0) {
+        std::string what = "create an io_uring with " + std::to_string(config.sq_entries) +
+                           " SQ and " + std::to_string(config.cq_entries) + " CQ entries";
+        if (ret == -EINVAL)
+            return Error(EINVAL, std::move(what), {},
+                         "the kernel must support IORING_SETUP_DEFER_TASKRUN | "
+                         "IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32 (Linux 6.1 or "
+                         "later), and the entry counts must be powers of two within its limits");
+        if (ret == -ENOMEM)
+            return Error(ENOMEM, std::move(what), {},
+                         "raise RLIMIT_MEMLOCK (ulimit -l) or use fewer entries");
+        return Error::from_ret(ret, std::move(what));
+    }
+    return Ring(std::move(ring));
+}
+
+Ring &Ring::operator=(Ring &&other) noexcept {
+    if (this != &other) {
+        close();
+        ring_ = std::move(other.ring_);
+    }
+    return *this;
+}
+
+Ring::~Ring() {
+    close();
+}
+
+void Ring::close() noexcept {
+    if (ring_) {
+        io_uring_queue_exit(ring_.get());
+        ring_.reset();
+    }
+}
+
+Result<bool> Ring::supports_op(std::uint8_t op) {
+    io_uring_probe *probe = io_uring_get_probe_ring(ring_.get());
+    if (!probe)
+        return Error(ENOMEM, "probe the io_uring opcodes", {}, "");
+    const bool supported = io_uring_opcode_supported(probe, op) != 0;
+    io_uring_free_probe(probe);
+    return supported;
+}
+
+io_uring_sqe *Ring::get_sqe() noexcept {
+    io_uring_sqe *sqe = io_uring_get_sqe(ring_.get());
+    if (!sqe && io_uring_submit(ring_.get()) >= 0)
+        sqe = io_uring_get_sqe(ring_.get());
+    return sqe;
+}
+
+Result<unsigned> Ring::submit_and_wait(unsigned wait_nr) {
+    for (;;) {
+        // get_events enters the kernel even with nothing to submit or wait
+        // for: with DEFER_TASKRUN that is what produces completions.
+        const int ret = wait_nr ? io_uring_submit_and_wait(ring_.get(), wait_nr)
+                                : io_uring_submit_and_get_events(ring_.get());
+        if (ret >= 0)
+            return static_cast<unsigned>(ret);
+        if (ret == -EINTR)
+            continue;
+        if (ret == -EBUSY)
+            return Error(EBUSY, "submit to and wait on the io_uring", {},
+                         "completions overflowed the CQ: reap them sooner or raise cq_entries");
+        return Error(-ret, "submit to and wait on the io_uring", {}, "");
+    }
+}
+
+} // namespace zcrx

@@ -1,0 +1,304 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "zcrx/area.hpp"
+#include "zcrx/buffer.hpp"
+
+using zcrx::BufferHandle;
+using zcrx::RefillQueue;
+using zcrx::uapi::zcrx_rqe;
+
+namespace {
+
+constexpr std::uint32_t u32_max = std::numeric_limits<std::uint32_t>::max();
+constexpr std::size_t page = 4096;
+constexpr zcrx_rqe poison{~std::uint64_t{0}, u32_max, u32_max};
+
+// A refill ring in plain memory with the kernel's side of it: reads
+// published entries from a private head and poisons every slot it has read,
+// so an entry read twice, or a slot never written, shows up as poison.
+struct KernelSide {
+    explicit KernelSide(std::uint32_t entries, std::uint32_t start = 0)
+        : head(start), tail(start), rqes(entries, poison) {}
+
+    zcrx::RefillRing ring() { return {&head, &tail, rqes.data(), entries()}; }
+    std::uint32_t entries() const { return static_cast<std::uint32_t>(rqes.size()); }
+    std::uint32_t published() const {
+        return std::atomic_ref<const std::uint32_t>(tail).load(std::memory_order_acquire);
+    }
+
+    std::vector<zcrx_rqe> consume(std::uint32_t max = u32_max) {
+        std::vector<zcrx_rqe> out;
+        const std::uint32_t t = published();
+        std::uint32_t h = head;
+        for (; h != t && out.size() < max; ++h) {
+            zcrx_rqe &slot = rqes[h & (entries() - 1)];
+            out.push_back(slot);
+            slot = poison;
+        }
+        std::atomic_ref<std::uint32_t>(head).store(h, std::memory_order_release);
+        return out;
+    }
+
+    std::uint32_t head;
+    std::uint32_t tail;
+    std::vector<zcrx_rqe> rqes;
+};
+
+// The area: byte i holds i % 253, so a view shows where it points.
+struct Area {
+    explicit Area(std::size_t pages) : mem(pages * page) {
+        for (std::size_t i = 0; i < mem.size(); ++i)
+            mem[i] = static_cast<std::byte>(i % 253);
+    }
+    std::span<const std::byte> bytes() const { return mem; }
+    std::vector<std::byte> mem;
+};
+
+std::uint64_t off_of(std::size_t page_index, std::size_t in_page = 0) {
+    return zcrx::encode_off(0, page_index * page + in_page);
+}
+
+std::vector<std::uint64_t> offs(const std::vector<zcrx_rqe> &v) {
+    std::vector<std::uint64_t> out;
+    for (const zcrx_rqe &e : v)
+        out.push_back(e.off);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("a handle views its chunk of the area", "[buffer]") {
+    KernelSide k(16);
+    Area area(8);
+    RefillQueue q(k.ring(), area.bytes(), 0, 4, 8);
+
+    BufferHandle h = q.adopt(off_of(2, 10), 100);
+    REQUIRE(h);
+    CHECK(h.data().data() == area.mem.data() + 2 * page + 10);
+    CHECK(h.size() == 100);
+    CHECK(h.off() == off_of(2, 10));
+    CHECK(h.data()[0] == area.mem[2 * page + 10]);
+    CHECK(q.outstanding() == 1);
+    h.reset();
+    CHECK_FALSE(h);
+    CHECK(h.data().empty());
+    CHECK(q.outstanding() == 0);
+}
+
+TEST_CASE("a released handle writes one entry with the CQE's off and len", "[buffer]") {
+    KernelSide k(16);
+    Area area(8);
+    RefillQueue q(k.ring(), area.bytes(), 0, 4, 8);
+    {
+        BufferHandle h = q.adopt(off_of(3, 5), 1000);
+        CHECK(k.rqes[0].off == poison.off); // nothing written while lent out
+    }
+    CHECK(k.rqes[0].off == off_of(3, 5));
+    CHECK(k.rqes[0].len == 1000);
+    CHECK(k.rqes[0].pad == 0);
+    CHECK(k.published() == 0); // batch of 4 not reached
+    CHECK(q.unpublished() == 1);
+    CHECK(q.flush() == 1);
+    CHECK(k.published() == 1);
+    CHECK(q.flush() == 0);
+    CHECK(q.stats().returned == 1);
+    CHECK(q.stats().batches == 1);
+}
+
+TEST_CASE("returns are published with one tail store per batch", "[buffer]") {
+    KernelSide k(64);
+    Area area(16);
+    RefillQueue q(k.ring(), area.bytes(), 0, 4, 16);
+
+    std::vector<BufferHandle> held;
+    for (std::size_t i = 0; i < 10; ++i)
+        held.push_back(q.adopt(off_of(i), 64));
+
+    // The tail moves only on the 4th and 8th return: one store each.
+    std::vector<std::uint32_t> tails;
+    for (BufferHandle &h : held) {
+        h.reset();
+        tails.push_back(k.published());
+    }
+    CHECK(tails == std::vector<std::uint32_t>{0, 0, 0, 4, 4, 4, 4, 8, 8, 8});
+    CHECK(q.stats().batches == 2);
+    CHECK(q.flush() == 2);
+    CHECK(k.published() == 10);
+    CHECK(q.stats().batches == 3);
+    CHECK(q.stats().returned == 10);
+}
+
+TEST_CASE("entries follow release order, not receive order", "[buffer]") {
+    KernelSide k(16);
+    Area area(8);
+    RefillQueue q(k.ring(), area.bytes(), 0, 16, 8);
+    BufferHandle a = q.adopt(off_of(1), 1);
+    BufferHandle b = q.adopt(off_of(2), 2);
+    BufferHandle c = q.adopt(off_of(3), 3);
+    c.reset();
+    a.reset();
+    b.reset();
+    q.flush();
+    const std::vector<zcrx_rqe> got = k.consume();
+    CHECK(offs(got) == std::vector<std::uint64_t>{off_of(3), off_of(1), off_of(2)});
+    CHECK(got[0].len == 3);
+    CHECK(got[1].len == 1);
+}
+
+TEST_CASE("moving a handle moves the loan; it is returned once", "[buffer]") {
+    KernelSide k(16);
+    Area area(8);
+    RefillQueue q(k.ring(), area.bytes(), 0, 1, 8);
+
+    BufferHandle a = q.adopt(off_of(1), 10);
+    BufferHandle b(std::move(a));
+    CHECK_FALSE(a); // NOLINT(bugprone-use-after-move)
+    CHECK(b.size() == 10);
+    a.reset(); // returns nothing
+    CHECK(k.published() == 0);
+
+    BufferHandle c = q.adopt(off_of(2), 20);
+    c = std::move(b); // c's own buffer goes back first
+    CHECK(offs(k.consume()) == std::vector<std::uint64_t>{off_of(2)});
+    CHECK(c.off() == off_of(1));
+    c = std::move(c); // self-move keeps it
+    CHECK(c);
+    c = BufferHandle();
+    CHECK(offs(k.consume()) == std::vector<std::uint64_t>{off_of(1)});
+    CHECK(q.stats().returned == 2);
+    CHECK(q.outstanding() == 0);
+}
+
+TEST_CASE("every entry is written once across tail wrap-around", "[buffer]") {
+    // Counters start just below 2^32; 8 slots; batches of 3.
+    KernelSide k(8, u32_max - 20);
+    Area area(64);
+    RefillQueue q(k.ring(), area.bytes(), 0, 3, 64);
+
+    std::map<std::uint64_t, int> seen;
+    int poisoned = 0;
+    std::vector<BufferHandle> held;
+    std::size_t next = 0;
+    for (int round = 0; round < 200; ++round) {
+        // Receive a few, release them in reverse, let the kernel take some.
+        const std::size_t n = 1 + static_cast<std::size_t>(round % 5);
+        for (std::size_t i = 0; i < n; ++i, ++next)
+            held.push_back(q.adopt(off_of(next % 64, next / 64), static_cast<std::uint32_t>(next)));
+        while (!held.empty())
+            held.pop_back();
+        if (round % 3 == 0)
+            q.flush();
+        for (const zcrx_rqe &e : k.consume(static_cast<std::uint32_t>(round % 4 + 1))) {
+            poisoned += e.off == poison.off;
+            seen[e.off] += 1;
+            CHECK(e.len == static_cast<std::uint32_t>((e.off / page) + (e.off % page) * 64));
+        }
+    }
+    // Drain what is left: the kernel consumes, we flush deferred returns.
+    while (q.unpublished() != 0 || k.published() != k.head) {
+        q.flush();
+        for (const zcrx_rqe &e : k.consume()) {
+            poisoned += e.off == poison.off;
+            seen[e.off] += 1;
+        }
+    }
+    CHECK(poisoned == 0);
+    CHECK(seen.size() == next);
+    CHECK(std::all_of(seen.begin(), seen.end(), [](const auto &kv) { return kv.second == 1; }));
+    CHECK(next > 21); // the counters went past 2^32
+    CHECK(k.head == static_cast<std::uint32_t>(u32_max - 20 + next));
+    CHECK(q.stats().returned == next);
+    CHECK(q.stats().lost == 0);
+}
+
+TEST_CASE("a full ring defers returns until the kernel makes room", "[buffer]") {
+    KernelSide k(4);
+    Area area(16);
+    RefillQueue q(k.ring(), area.bytes(), 0, 100, 8); // batch clamped to 4
+    CHECK(q.batch() == 4);
+
+    std::vector<BufferHandle> held;
+    for (std::size_t i = 0; i < 6; ++i)
+        held.push_back(q.adopt(off_of(i), 1));
+    held.clear();
+    CHECK(k.published() == 4); // the first four, as one batch
+    CHECK(q.stats().deferred == 2);
+    CHECK(q.unpublished() == 2);
+    CHECK(q.flush() == 0); // still full
+    CHECK(offs(k.consume(3)) == std::vector<std::uint64_t>{off_of(0), off_of(1), off_of(2)});
+    CHECK(q.flush() == 2);
+    CHECK(q.unpublished() == 0);
+    CHECK(offs(k.consume()) == std::vector<std::uint64_t>{off_of(3), off_of(4), off_of(5)});
+
+    // A new return waits behind deferred ones even when the ring has room.
+    for (std::size_t i = 6; i < 11; ++i)
+        held.push_back(q.adopt(off_of(i), 1));
+    held.clear(); // 6..9 fill the ring, 10 is deferred
+    CHECK(q.unpublished() == 1);
+    CHECK(k.consume(2).size() == 2);
+    q.give_back(off_of(11), 1);
+    CHECK(q.unpublished() == 2);
+    CHECK(q.stats().deferred == 4);
+    CHECK(q.flush() == 2);
+    CHECK(offs(k.consume()) ==
+          std::vector<std::uint64_t>{off_of(8), off_of(9), off_of(10), off_of(11)});
+    CHECK(q.stats().lost == 0);
+}
+
+TEST_CASE("a chunk outside the area yields no handle but is still given back", "[buffer]") {
+    KernelSide k(16);
+    Area area(4);
+    const std::uint64_t token = zcrx::area_token(3);
+    RefillQueue q(k.ring(), area.bytes(), token, 1, 4);
+
+    CHECK(q.adopt(zcrx::encode_off(3, 4 * page - 10), 10));       // last bytes: fine
+    CHECK_FALSE(q.adopt(zcrx::encode_off(3, 4 * page - 10), 11)); // one past the end
+    CHECK_FALSE(q.adopt(zcrx::encode_off(0, 0), 10));             // another area
+    CHECK_FALSE(q.adopt(zcrx::encode_off(3, 0), 0));              // empty
+    CHECK(q.outstanding() == 0);
+    const std::vector<zcrx_rqe> got = k.consume();
+    REQUIRE(got.size() == 4);
+    CHECK(got[1].off == zcrx::encode_off(3, 4 * page - 10));
+    CHECK(got[1].len == 11);
+    CHECK(got[2].off == zcrx::encode_off(0, 0));
+}
+
+TEST_CASE("give_back returns a buffer without a handle", "[buffer]") {
+    KernelSide k(16);
+    Area area(4);
+    RefillQueue q(k.ring(), area.bytes(), 0, 2, 4);
+    q.give_back(off_of(1), 7);
+    CHECK(k.published() == 0);
+    q.give_back(off_of(2), 8);
+    CHECK(k.published() == 2);
+    CHECK(q.stats().returned == 2);
+}
+
+TEST_CASE("destroying the queue publishes what is pending", "[buffer]") {
+    KernelSide k(16);
+    Area area(4);
+    {
+        RefillQueue q(k.ring(), area.bytes(), 0, 8, 4);
+        q.give_back(off_of(1), 7);
+        CHECK(k.published() == 0);
+    }
+    CHECK(k.published() == 1);
+}
+
+static_assert(!std::is_copy_constructible_v<BufferHandle>);
+static_assert(!std::is_copy_assignable_v<BufferHandle>);
+static_assert(std::is_nothrow_move_constructible_v<BufferHandle>);
+static_assert(std::is_nothrow_move_assignable_v<BufferHandle>);
+static_assert(std::is_nothrow_destructible_v<BufferHandle>);
+static_assert(!std::is_move_constructible_v<RefillQueue>);
+static_assert(!std::is_copy_constructible_v<RefillQueue>);

@@ -1,0 +1,147 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "zcrx/ifq.hpp"
+
+using zcrx::uapi::zcrx_offsets;
+using zcrx::uapi::zcrx_rqe;
+
+namespace {
+
+constexpr std::uint64_t page = 4096;
+
+// What the kernel reports: head at 0, tail at 4, entries on the next cache line.
+constexpr zcrx_offsets kernel_offsets{0, 4, 64, 0, {0, 0}};
+
+struct Region {
+    explicit Region(std::size_t bytes) : mem(bytes / 8) {}
+    std::span<std::byte> bytes() { return std::as_writable_bytes(std::span(mem)); }
+    std::vector<std::uint64_t> mem; // 8-byte aligned
+};
+
+bool contains(std::string_view haystack, std::string_view needle) {
+    return haystack.find(needle) != std::string_view::npos;
+}
+
+} // namespace
+
+TEST_CASE("refill entries round up to a power of two, at most 32768", "[ifq]") {
+    CHECK(zcrx::rq_entries_for(0) == 0);
+    CHECK(zcrx::rq_entries_for(1) == 1);
+    CHECK(zcrx::rq_entries_for(3) == 4);
+    CHECK(zcrx::rq_entries_for(4096) == 4096);
+    CHECK(zcrx::rq_entries_for(4097) == 8192);
+    CHECK(zcrx::rq_entries_for(32768) == 32768);
+    CHECK(zcrx::rq_entries_for(32769) == 0);
+    CHECK(zcrx::rq_entries_for(UINT32_MAX) == 0);
+}
+
+TEST_CASE("the region holds the header and every entry, in whole pages", "[ifq]") {
+    CHECK(zcrx::region_size(1, page) == page);
+    CHECK(zcrx::region_size(252, page) == page); // 64 + 252 * 16 == 4096
+    CHECK(zcrx::region_size(253, page) == 2 * page);
+    CHECK(zcrx::region_size(4096, page) == 17 * page);
+    CHECK(zcrx::region_size(32768, page) == 129 * page);
+    CHECK(zcrx::region_size(4096, 65536) == 2 * 65536);
+
+    int bad = 0;
+    for (std::uint32_t n = 1; n <= zcrx::max_rq_entries; n <<= 1) {
+        const std::uint64_t size = zcrx::region_size(n, page);
+        bad += size % page != 0 || size < kernel_offsets.rqes + std::uint64_t{n} * 16 ||
+               size >= kernel_offsets.rqes + std::uint64_t{n} * 16 + page;
+    }
+    CHECK(bad == 0);
+}
+
+TEST_CASE("a refill ring is set up at the offsets the kernel reported", "[ifq]") {
+    Region region(zcrx::region_size(8, page));
+    REQUIRE(region.bytes().size() == page);
+    zcrx::Result<zcrx::RefillRing> rq = zcrx::refill_ring_in(region.bytes(), kernel_offsets, 8);
+    REQUIRE(rq.ok());
+    CHECK(rq->entries() == 8);
+    REQUIRE(rq->push(0x1234, 99));
+    rq->publish();
+
+    std::byte *base = region.bytes().data();
+    const auto tail = std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t *>(base + 4));
+    CHECK(tail.load() == 1);
+    const auto *rqes = reinterpret_cast<const zcrx_rqe *>(base + 64);
+    CHECK(rqes[0].off == 0x1234);
+    CHECK(rqes[0].len == 99);
+}
+
+TEST_CASE("refill-ring offsets that do not fit are refused", "[ifq]") {
+    Region region(page);
+    const auto refused = [&](zcrx_offsets off, std::uint32_t entries) {
+        zcrx::Result<zcrx::RefillRing> rq = zcrx::refill_ring_in(region.bytes(), off, entries);
+        if (rq.ok())
+            return false;
+        INFO(rq.error().message());
+        CHECK(rq.error().err == EINVAL);
+        CHECK(contains(rq.error().message(), "refill ring"));
+        return true;
+    };
+    CHECK(refused(kernel_offsets, 253));                  // 64 + 253 * 16 > 4096
+    CHECK(refused(kernel_offsets, 6));                    // not a power of two
+    CHECK(refused(kernel_offsets, 65536));                // too many
+    CHECK(refused({0, 4, 4096, 0, {0, 0}}, 1));           // entries past the end
+    CHECK(refused({0, 4096, 64, 0, {0, 0}}, 1));          // tail past the end
+    CHECK(refused({0, 2, 64, 0, {0, 0}}, 1));             // misaligned tail
+    CHECK(refused({0, 4, 68, 0, {0, 0}}, 1));             // misaligned entries
+    CHECK(refused({0, 0, 64, 0, {0, 0}}, 1));             // head == tail
+    CHECK(refused({0, 64, 64, 0, {0, 0}}, 1));            // tail inside the entries
+    CHECK_FALSE(refused({0, 4, 2048, 0, {0, 0}}, 128));   // exactly fits
+    CHECK_FALSE(refused({128, 192, 256, 0, {0, 0}}, 16)); // anywhere, if it fits
+}
+
+TEST_CASE("mappings are page-aligned and move-only", "[ifq]") {
+    zcrx::Result<zcrx::Mapping> m = zcrx::Mapping::anonymous(3 * page, false, "map");
+    REQUIRE(m.ok());
+    const std::span<std::byte> bytes = m->bytes();
+    CHECK(bytes.size() == 3 * page);
+    CHECK(reinterpret_cast<std::uintptr_t>(bytes.data()) % page == 0);
+    bytes[3 * page - 1] = std::byte{1};
+
+    zcrx::Mapping moved = std::move(m).value();
+    CHECK(moved.bytes().data() == bytes.data());
+    zcrx::Mapping other;
+    other = std::move(moved);
+    CHECK(other.bytes().data() == bytes.data());
+    CHECK(moved.bytes().empty()); // NOLINT(bugprone-use-after-move): moved-from is empty
+    other.reset();
+    CHECK(other.bytes().empty());
+
+    static_assert(!std::is_copy_constructible_v<zcrx::Mapping>);
+    static_assert(std::is_nothrow_move_constructible_v<zcrx::Mapping>);
+}
+
+TEST_CASE("an unknown interface name is ENODEV with advice", "[ifq]") {
+    const zcrx::Result<std::uint32_t> idx = zcrx::interface_index("zcrx-nosuch0");
+    REQUIRE_FALSE(idx.ok());
+    CHECK(idx.error().err == ENODEV);
+    CHECK(contains(idx.error().message(), "zcrx-nosuch0"));
+    CHECK(contains(idx.error().message(), "(ENODEV)"));
+    CHECK(contains(idx.error().message(), "ip link"));
+}
+
+TEST_CASE("the library's defaults are valid requests", "[ifq]") {
+    const zcrx::IfqConfig c;
+    CHECK(zcrx::rq_entries_for(c.rq_entries) == c.rq_entries);
+    CHECK(c.area_size % page == 0);
+    CHECK(c.region == zcrx::RegionKind::user);
+    CHECK(c.refill_batch >= 1);
+}
+
+static_assert(!std::is_copy_constructible_v<zcrx::Ifq>);
+static_assert(std::is_nothrow_move_constructible_v<zcrx::Ifq>);
+static_assert(!std::is_move_assignable_v<zcrx::Ifq>);
+static_assert(!std::is_copy_constructible_v<zcrx::Ring>);
+static_assert(std::is_nothrow_move_constructible_v<zcrx::Ring>);

@@ -1,0 +1,554 @@
+// zcrx-recv: accept TCP connections and receive them with io_uring zero-copy
+// receive, optionally verifying zcrx-send's pattern or computing a checksum.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zcrx/area.hpp"
+#include "zcrx/cksum.hpp"
+#include "zcrx/cli.hpp"
+#include "zcrx/error.hpp"
+#include "zcrx/fd.hpp"
+#include "zcrx/ifq.hpp"
+#include "zcrx/json.hpp"
+#include "zcrx/pattern.hpp"
+#include "zcrx/recv.hpp"
+#include "zcrx/result.hpp"
+#include "zcrx/ring.hpp"
+
+namespace {
+
+namespace cli = zcrx::cli;
+using zcrx::Error;
+using zcrx::Fd;
+using zcrx::Result;
+using Clock = std::chrono::steady_clock;
+
+constexpr int exit_data = 1;
+constexpr int exit_setup = 3;
+constexpr int exit_unsupported = 4;
+
+constexpr std::uint64_t default_area_size = std::uint64_t{32} << 20;
+constexpr std::uint64_t default_rq_entries = 4096;
+constexpr std::uint64_t max_connections = 1024;
+constexpr std::uint64_t accept_tag = ~std::uint64_t{0}; // user_data of the accept SQE
+
+constexpr cli::Option options[] = {
+    {"ifname", "DEV", "the interface whose RX queue receives (required)"},
+    {"queue", "Q", "the RX queue to register for zero-copy receive (required)"},
+    {"area-size", "SIZE", "memory area received data lands in (default 32M)"},
+    {"rq-entries", "N", "refill ring entries, a power of two (default 4096, at most 32768)"},
+    {"region", "user|kernel", "refill ring in our memory or in the kernel's (default user)"},
+    {"huge-pages", "", "back the area with huge pages (MAP_HUGETLB)"},
+    {"connections", "N", "connections to accept, received concurrently (default 1)"},
+    {"verify", "", "check every stream against zcrx-send's pattern"},
+    {"checksum", "", "print each stream's POSIX cksum (compare with: cksum < FILE)"},
+    {"expect-bytes", "SIZE", "every connection must carry exactly SIZE bytes"},
+    {"json", "", "print the results as one JSON object on stdout"},
+    {"help", "", "show this help and exit", 'h'},
+};
+
+std::string help_text() {
+    std::string s =
+        "Usage: zcrx-recv --ifname DEV --queue Q [OPTIONS] ADDRESS PORT\n"
+        "\n"
+        "Register RX queue Q of DEV for io_uring zero-copy receive, listen on ADDRESS\n"
+        "PORT (IPv4 or IPv6; 0.0.0.0 or :: for any), accept --connections connections\n"
+        "and receive each with one multishot RECV_ZC request until the peer closes. All\n"
+        "connections are received concurrently on one ring. Data steered to queue Q\n"
+        "arrives without a copy; data of other queues is copied into the area by the\n"
+        "kernel (copy fallback): zcrx-nic apply sets up the steering.\n"
+        "\n"
+        "Each connection is its own stream: with --verify, byte n of every stream must\n"
+        "be zcrx-send's pattern byte at offset n. Prints bytes, seconds, throughput,\n"
+        "completions (cqes) and re-arms (requests that ran out of buffers or completion\n"
+        "space and were submitted again) per connection and in total. Time runs from\n"
+        "the accept to the end of the stream.\n"
+        "\n"
+        "Options:\n";
+    s += cli::option_help(options);
+    s += "\n"
+         "Registering an RX queue needs CAP_NET_ADMIN. Run inside the device's network\n"
+         "namespace (ip netns exec NS zcrx-recv ...).\n"
+         "\n"
+         "Exit status:\n"
+         "  0  every connection was received (and verified, if asked)\n"
+         "  1  data error: a pattern mismatch, a wrong byte count, or a connection that\n"
+         "     failed; the message names the connection, the step and the errno\n"
+         "  2  usage error\n"
+         "  3  setup error: the interface, the ring, registering the queue, or the\n"
+         "     listening socket; the message says what to check\n"
+         "  4  a feature is missing: the kernel lacks zcrx (RECV_ZC, DEFER_TASKRUN,\n"
+         "     CQE32) or the device cannot host it (EOPNOTSUPP, ENODATA)\n";
+    return s;
+}
+
+struct Settings {
+    std::string address;
+    std::uint16_t port = 0;
+    std::string ifname;
+    std::uint32_t queue = 0;
+    std::uint64_t area_size = default_area_size;
+    std::uint32_t rq_entries = static_cast<std::uint32_t>(default_rq_entries);
+    zcrx::RegionKind region = zcrx::RegionKind::user;
+    bool huge_pages = false;
+    std::uint32_t connections = 1;
+    bool verify = false;
+    bool checksum = false;
+    std::optional<std::uint64_t> expect_bytes;
+    bool json = false;
+};
+
+struct Connection {
+    Fd sock;
+    std::string peer;
+    std::optional<zcrx::Receive> rx;
+    Clock::time_point start{};
+    Clock::time_point end{};
+    zcrx::pattern::Verifier verifier;
+    zcrx::PosixCksum cksum;
+    int chunk_err = 0;          // first error a CQE reported while the request went on
+    bool over = false;          // the receive has ended; the socket is closed
+    std::optional<Error> error; // why it failed, if it did
+};
+
+// A failed setup step: the message, and the exit status that fits it.
+int setup_failure(const Error &e) {
+    std::fprintf(stderr, "zcrx-recv: %s\n", e.message().c_str());
+    return e.err == EOPNOTSUPP || e.err == ENODATA ? exit_unsupported : exit_setup;
+}
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+    return b > a ? std::chrono::duration<double>(b - a).count() : 0.0;
+}
+
+double gbit_per_s(std::uint64_t bytes, double seconds) {
+    return seconds > 0 ? static_cast<double>(bytes) * 8 / seconds / 1e9 : 0.0;
+}
+
+std::string format_peer(const sockaddr_storage &ss) {
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (ss.ss_family == AF_INET) {
+        const auto *sin = reinterpret_cast<const sockaddr_in *>(&ss);
+        ::inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+        port = ntohs(sin->sin_port);
+        return std::string(host) + ":" + std::to_string(port);
+    }
+    if (ss.ss_family == AF_INET6) {
+        const auto *sin6 = reinterpret_cast<const sockaddr_in6 *>(&ss);
+        ::inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+        port = ntohs(sin6->sin6_port);
+    }
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+
+Result<Fd> listen_on(const Settings &s) {
+    const std::string where = s.address + " port " + std::to_string(s.port);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+    addrinfo *res = nullptr;
+    const std::string port = std::to_string(s.port);
+    if (const int rc = ::getaddrinfo(s.address.c_str(), port.c_str(), &hints, &res); rc != 0)
+        return Error(rc == EAI_SYSTEM ? errno : EINVAL, "use " + s.address + " as an address",
+                     rc == EAI_SYSTEM ? "" : ::gai_strerror(rc),
+                     "give a numeric IPv4 or IPv6 address");
+    Fd fd(::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol));
+    int err = fd ? 0 : errno;
+    const int one = 1;
+    if (!err && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+        err = errno;
+    if (!err && ::bind(fd.get(), res->ai_addr, res->ai_addrlen) < 0)
+        err = errno;
+    if (!err && ::listen(fd.get(), static_cast<int>(s.connections)) < 0)
+        err = errno;
+    ::freeaddrinfo(res);
+    if (err)
+        return Error(err, "listen on " + where, {},
+                     err == EADDRINUSE ? "pick another port or stop the program using it" : "");
+    return fd;
+}
+
+// Everything the receive loop works on. Set up in order, torn down in reverse:
+// connections (and their receives) first, then the ifq, then the ring.
+class Receiver {
+public:
+    Receiver(const Settings &s, zcrx::Ring &ring, zcrx::Ifq &ifq, Fd listener)
+        : s_(s), ring_(ring), ifq_(ifq), listener_(std::move(listener)) {
+        conns_.reserve(s.connections); // no reallocation: CQEs are routed by index
+    }
+
+    // Runs until every connection has ended. Returns a fatal loop error, if any.
+    Result<void> run() {
+        if (Result<void> r = arm_accept(); !r)
+            return r;
+        while (ended_ < s_.connections) {
+            ifq_.refill().flush();
+            if (Result<unsigned> r = ring_.submit_and_wait(1); !r)
+                return std::move(r).error();
+            ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
+            ifq_.refill().flush();
+            if (Result<void> r = after_batch(); !r)
+                return r;
+        }
+        return {};
+    }
+
+    [[nodiscard]] const std::vector<Connection> &connections() const noexcept { return conns_; }
+    // From the first accept to the last end of stream.
+    [[nodiscard]] double seconds() const {
+        if (conns_.empty())
+            return 0.0;
+        Clock::time_point first = conns_.front().start;
+        Clock::time_point last = first;
+        for (const Connection &c : conns_) {
+            first = std::min(first, c.start);
+            last = std::max(last, c.end);
+        }
+        return seconds_between(first, last);
+    }
+
+private:
+    Result<void> arm_accept() {
+        io_uring_sqe *sqe = ring_.get_sqe();
+        if (!sqe)
+            return Error(EBUSY, "queue an accept", {}, "");
+        peer_len_ = sizeof(peer_);
+        io_uring_prep_accept(sqe, listener_.get(), reinterpret_cast<sockaddr *>(&peer_), &peer_len_,
+                             SOCK_CLOEXEC);
+        io_uring_sqe_set_data64(sqe, accept_tag);
+        accept_armed_ = true;
+        return {};
+    }
+
+    // One CQE: no allocation, no exceptions (runs inside Ring::for_each_cqe).
+    void dispatch(const io_uring_cqe &cqe) noexcept {
+        if (cqe.user_data == accept_tag) {
+            accept_armed_ = false;
+            accept_res_ = cqe.res;
+            return;
+        }
+        if (cqe.user_data >= conns_.size() || !conns_[cqe.user_data].rx) {
+            zcrx::discard_cqe(ifq_.refill(), cqe);
+            return;
+        }
+        Connection &c = conns_[cqe.user_data];
+        zcrx::Receive::Event ev = c.rx->on_cqe(cqe);
+        switch (ev.kind) {
+        case zcrx::CqeKind::data:
+            if (s_.verify && c.verifier.ok())
+                c.verifier.update(ev.buffer.data());
+            if (s_.checksum)
+                c.cksum.update(ev.buffer.data());
+            break; // ev.buffer goes back to the refill queue here
+        case zcrx::CqeKind::error:
+            if (c.chunk_err == 0)
+                c.chunk_err = ev.err;
+            break;
+        case zcrx::CqeKind::eof:
+        case zcrx::CqeKind::retry:
+        case zcrx::CqeKind::empty:
+            break;
+        }
+        if (c.rx->done())
+            c.end = Clock::now();
+    }
+
+    // The work that may allocate or fail: new connections, re-arms, endings.
+    Result<void> after_batch() {
+        if (accept_res_) {
+            const int res = *accept_res_;
+            accept_res_.reset();
+            if (res >= 0) {
+                start_connection(Fd(res));
+            } else if (res != -EINTR && res != -ECONNABORTED) {
+                return Error(-res, "accept a connection", {}, "");
+            }
+        }
+        for (std::size_t i = 0; i < conns_.size(); ++i) {
+            Connection &c = conns_[i];
+            if (c.over)
+                continue;
+            if (c.rx->needs_arm())
+                if (Result<void> r = c.rx->arm(ring_); !r)
+                    end_connection(c, std::move(r).error());
+            if (c.rx->done())
+                end_connection(c, std::nullopt);
+        }
+        if (!accept_armed_ && conns_.size() < s_.connections)
+            return arm_accept();
+        return {};
+    }
+
+    void start_connection(Fd sock) {
+        const std::size_t id = conns_.size();
+        Connection &c = conns_.emplace_back();
+        c.start = Clock::now();
+        c.peer = format_peer(peer_);
+        c.sock = std::move(sock);
+        c.rx.emplace(ifq_, c.sock.get(), id);
+        if (Result<void> r = c.rx->arm(ring_); !r)
+            end_connection(c, std::move(r).error());
+    }
+
+    std::string name(const Connection &c) const {
+        return "connection " + std::to_string(&c - conns_.data() + 1) + " from " + c.peer;
+    }
+
+    void end_connection(Connection &c, std::optional<Error> arm_error) {
+        if (c.over)
+            return;
+        if (c.end == Clock::time_point{})
+            c.end = Clock::now();
+        if (arm_error)
+            c.error = std::move(arm_error);
+        else if (c.rx->end_error())
+            c.error = c.rx->error("receive on " + name(c));
+        else if (c.chunk_err)
+            c.error = Error(c.chunk_err, "receive on " + name(c), {},
+                            std::string(zcrx::recv_errno_advice(c.chunk_err)));
+        c.over = true;
+        c.sock.reset();
+        ++ended_;
+    }
+
+    const Settings &s_;
+    zcrx::Ring &ring_;
+    zcrx::Ifq &ifq_;
+    Fd listener_;
+    std::vector<Connection> conns_;
+    sockaddr_storage peer_{};
+    socklen_t peer_len_ = 0;
+    bool accept_armed_ = false;
+    std::optional<int> accept_res_;
+    std::uint32_t ended_ = 0;
+};
+
+// The verdict on one connection's data: "" if it is good.
+std::string data_problem(const Settings &s, const Connection &c) {
+    if (c.error)
+        return c.error->message();
+    const std::uint64_t bytes = c.rx ? c.rx->stats().bytes : 0;
+    if (const auto m = c.verifier.mismatch())
+        return "pattern mismatch at stream offset " + std::to_string(m->offset) + ": expected " +
+               std::to_string(m->expected) + ", got " + std::to_string(m->actual);
+    if (s.expect_bytes && *s.expect_bytes != bytes)
+        return "received " + std::to_string(bytes) + " bytes, expected " +
+               std::to_string(*s.expect_bytes);
+    return {};
+}
+
+void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq) {
+    const std::vector<Connection> &conns = r.connections();
+    zcrx::ReceiveStats total;
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+        const Connection &c = conns[i];
+        const zcrx::ReceiveStats st = c.rx ? c.rx->stats() : zcrx::ReceiveStats{};
+        total.bytes += st.bytes;
+        total.cqes += st.cqes;
+        total.rearms += st.rearms;
+        const double sec = seconds_between(c.start, c.end);
+        std::printf("connection %zu from %s: %llu bytes in %.3f s, %.3f Gbit/s, %llu cqes, "
+                    "%llu re-arms",
+                    i + 1, c.peer.c_str(), static_cast<unsigned long long>(st.bytes), sec,
+                    gbit_per_s(st.bytes, sec), static_cast<unsigned long long>(st.cqes),
+                    static_cast<unsigned long long>(st.rearms));
+        if (s.verify)
+            std::printf(", pattern %s", c.verifier.ok() ? "ok" : "MISMATCH");
+        if (s.checksum)
+            std::printf(", cksum %u %llu", c.cksum.value(),
+                        static_cast<unsigned long long>(c.cksum.length()));
+        std::printf("%s\n", data_problem(s, c).empty() ? "" : ", FAILED");
+    }
+    const zcrx::RefillQueueStats rq = ifq.refill().stats();
+    std::printf(
+        "total: %zu connection%s, %llu bytes in %.3f s, %.3f Gbit/s, %llu cqes, "
+        "%llu re-arms, %llu buffers returned in %llu refill batches\n",
+        conns.size(), conns.size() == 1 ? "" : "s", static_cast<unsigned long long>(total.bytes),
+        r.seconds(), gbit_per_s(total.bytes, r.seconds()),
+        static_cast<unsigned long long>(total.cqes), static_cast<unsigned long long>(total.rearms),
+        static_cast<unsigned long long>(rq.returned), static_cast<unsigned long long>(rq.batches));
+}
+
+void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq, bool ok) {
+    zcrx::JsonWriter j;
+    j.begin_object();
+    j.key("address").value(s.address).key("port").value(std::uint32_t{s.port});
+    j.key("ifname").value(s.ifname).key("queue").value(s.queue);
+    j.key("region").value(s.region == zcrx::RegionKind::user ? "user" : "kernel");
+    j.key("rq_entries").value(ifq.rq_entries());
+    j.key("area_size").value(std::uint64_t{ifq.area().size()});
+    j.key("connections").begin_array();
+    zcrx::ReceiveStats total;
+    const std::vector<Connection> &conns = r.connections();
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+        const Connection &c = conns[i];
+        const zcrx::ReceiveStats st = c.rx ? c.rx->stats() : zcrx::ReceiveStats{};
+        total.bytes += st.bytes;
+        total.cqes += st.cqes;
+        total.rearms += st.rearms;
+        const double sec = seconds_between(c.start, c.end);
+        j.begin_object().key("id").value(std::uint64_t{i + 1}).key("peer").value(c.peer);
+        j.key("bytes").value(st.bytes).key("seconds").value(sec);
+        j.key("gbit_per_s").value(gbit_per_s(st.bytes, sec));
+        j.key("cqes").value(st.cqes).key("rearms").value(st.rearms);
+        j.key("verified");
+        if (s.verify)
+            j.value(c.verifier.ok());
+        else
+            j.null();
+        j.key("mismatch");
+        if (const auto m = c.verifier.mismatch())
+            j.begin_object()
+                .key("offset")
+                .value(m->offset)
+                .key("expected")
+                .value(std::uint64_t{m->expected})
+                .key("actual")
+                .value(std::uint64_t{m->actual})
+                .end_object();
+        else
+            j.null();
+        j.key("cksum");
+        if (s.checksum)
+            j.value(std::uint64_t{c.cksum.value()});
+        else
+            j.null();
+        j.key("error");
+        if (const std::string problem = data_problem(s, c); !problem.empty())
+            j.value(problem);
+        else
+            j.null();
+        j.end_object();
+    }
+    j.end_array();
+    const zcrx::RefillQueueStats rq = ifq.refill().stats();
+    j.key("total").begin_object().key("bytes").value(total.bytes);
+    const double sec = r.seconds();
+    j.key("seconds").value(sec).key("gbit_per_s").value(gbit_per_s(total.bytes, sec));
+    j.key("cqes").value(total.cqes).key("rearms").value(total.rearms);
+    j.key("buffers_returned").value(rq.returned).key("refill_batches").value(rq.batches);
+    j.end_object();
+    j.key("ok").value(ok).end_object();
+    std::printf("%s\n", j.str().c_str());
+}
+
+int run(const Settings &s) {
+    Result<std::uint32_t> ifindex = zcrx::interface_index(s.ifname);
+    if (!ifindex)
+        return setup_failure(ifindex.error());
+
+    zcrx::RingConfig rc;
+    rc.sq_entries = std::max<std::uint32_t>(64, s.connections + 2);
+    Result<zcrx::Ring> ring = zcrx::Ring::create(rc);
+    if (!ring) {
+        std::fprintf(stderr, "zcrx-recv: %s\n", ring.error().message().c_str());
+        return ring.error().err == EINVAL ? exit_unsupported : exit_setup;
+    }
+    Result<bool> has_recv_zc = ring->supports_op(zcrx::uapi::op_recv_zc);
+    if (!has_recv_zc)
+        return setup_failure(has_recv_zc.error());
+    if (!*has_recv_zc) {
+        std::fprintf(stderr, "zcrx-recv: the kernel lacks IORING_OP_RECV_ZC: it needs Linux "
+                             "6.15 or later, or the zcrx patch series\n");
+        return exit_unsupported;
+    }
+
+    zcrx::IfqConfig ic;
+    ic.if_index = *ifindex;
+    ic.if_name = s.ifname;
+    ic.rx_queue = s.queue;
+    ic.rq_entries = s.rq_entries;
+    ic.area_size = s.area_size;
+    ic.huge_pages = s.huge_pages;
+    ic.region = s.region;
+    Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
+    if (!ifq)
+        return setup_failure(ifq.error());
+
+    // Listen only once the queue is ready: a listener means "send now".
+    Result<Fd> listener = listen_on(s);
+    if (!listener)
+        return setup_failure(listener.error());
+
+    Receiver receiver(s, *ring, *ifq, std::move(listener).value());
+    const Result<void> ran = receiver.run();
+    if (!ran)
+        std::fprintf(stderr, "zcrx-recv: %s\n", ran.error().message().c_str());
+
+    bool ok = ran.ok();
+    const std::vector<Connection> &conns = receiver.connections();
+    for (std::size_t i = 0; i < conns.size(); ++i)
+        if (const std::string problem = data_problem(s, conns[i]); !problem.empty()) {
+            std::fprintf(stderr, "zcrx-recv: connection %zu from %s: %s\n", i + 1,
+                         conns[i].peer.c_str(), problem.c_str());
+            ok = false;
+        }
+    if (s.json)
+        print_json(s, receiver, *ifq, ok);
+    else
+        print_text(s, receiver, *ifq);
+    return ok ? cli::exit_ok : exit_data;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    try {
+        const cli::Args args = cli::Args::parse(
+            options, std::span<const char *const>(argv + 1, static_cast<std::size_t>(argc - 1)));
+        if (args.has("help")) {
+            std::fputs(help_text().c_str(), stdout);
+            return cli::exit_ok;
+        }
+        args.expect_positional(2, 2, "ADDRESS PORT");
+        Settings s;
+        s.address = std::string(args.positional()[0]);
+        s.port = cli::parse_port(args.positional()[1], "PORT");
+        s.ifname = std::string(args.required("ifname"));
+        s.queue = static_cast<std::uint32_t>(
+            cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX));
+        s.area_size = args.size_or("area-size", default_area_size, 1, zcrx::max_area_len);
+        s.rq_entries = static_cast<std::uint32_t>(
+            args.count_or("rq-entries", default_rq_entries, 1, zcrx::max_rq_entries));
+        if (const auto region = args.value("region")) {
+            if (*region == "user")
+                s.region = zcrx::RegionKind::user;
+            else if (*region == "kernel")
+                s.region = zcrx::RegionKind::kernel;
+            else
+                throw cli::UsageError("--region: '" + std::string(*region) +
+                                      "' is not user or kernel");
+        }
+        s.huge_pages = args.has("huge-pages");
+        s.connections =
+            static_cast<std::uint32_t>(args.count_or("connections", 1, 1, max_connections));
+        s.verify = args.has("verify");
+        s.checksum = args.has("checksum");
+        if (args.has("expect-bytes"))
+            s.expect_bytes = args.size_or("expect-bytes", 0, 0, UINT64_MAX);
+        s.json = args.has("json");
+        return run(s);
+    } catch (const cli::UsageError &e) {
+        std::fprintf(stderr, "zcrx-recv: %s\nTry 'zcrx-recv --help'.\n", e.what());
+        return cli::exit_usage;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "zcrx-recv: %s\n", e.what());
+        return exit_data;
+    }
+}
