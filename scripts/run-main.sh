@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The main job: build the patched kernel (perf variant), boot it in QEMU
-# and stream data across the netdevsim pair inside it, then print what
-# happened.
+# The main job: build the patched kernel (perf variant) and the tools, boot
+# the kernel in QEMU, and stream a verified transfer through io_uring
+# zero-copy receive across the netdevsim pair inside it (zcrx-send ->
+# zcrx-recv), then print what happened.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -11,12 +12,13 @@ print_usage() {
 	cat <<USAGE
 usage: $PROG [SIZE_MB]
 
-Builds the patched kernel (perf variant), boots it and sends SIZE_MB
-(default 256) MiB across the netdevsim pair in the guest, verified.
+Builds the patched kernel (perf variant) and the userspace tools, boots
+the kernel and receives SIZE_MB (default 1024) MiB with io_uring zero-copy
+receive across the netdevsim pair in the guest, verified byte by byte.
 USAGE
 }
 
-size_mb=256
+size_mb=1024
 case "${1:-}" in
 '') ;;
 -h | --help) print_usage; exit 0 ;;
@@ -27,15 +29,21 @@ esac
 main() {
 	local start=$SECONDS
 
-	ensure_packages $ZCRX_PKGS_KERNEL $ZCRX_PKGS_VM $ZCRX_PKGS_GUEST
+	ensure_packages $ZCRX_PKGS_KERNEL $ZCRX_PKGS_VM $ZCRX_PKGS_GUEST $ZCRX_PKGS_USER
 	"$ZCRX_TOP/scripts/get-base.sh"
 	"$ZCRX_TOP/scripts/apply-series.sh"
 	"$ZCRX_TOP/scripts/build-kernel.sh" perf
-	info "booting the patched kernel and streaming $size_mb MiB"
-	"$ZCRX_TOP/scripts/vm-run.sh" -k perf -t 1200 -- \
+	info "building the userspace tools"
+	mkdir -p "$ZCRX_BUILD/logs"
+	meson_build "$ZCRX_BUILD/meson" \
+		-Dkernel_headers="$ZCRX_BUILD/kernel-perf/usr/include" \
+		>"$ZCRX_BUILD/logs/meson-main.log" 2>&1 ||
+		die "userspace build failed; see $ZCRX_BUILD/logs/meson-main.log"
+	info "booting the patched kernel and receiving $size_mb MiB with zero copy"
+	"$ZCRX_TOP/scripts/vm-run.sh" -k perf -t 1800 -- \
 		"echo \"guest kernel: \$(uname -r) (\$(uname -v))\";
 		 echo \"guest CPUs: \$(nproc), accelerator: \$ZCRX_VM_ACCEL\";
-		 SIZE_MB=$size_mb '$ZCRX_TOP/selftests/vm/netdevsim-traffic.sh'"
+		 SIZE_MB=$size_mb '$ZCRX_TOP/scripts/vm/main-job.sh'"
 	info "done in $((SECONDS - start)) s; console log: $ZCRX_BUILD/vm/last/console.log"
 }
 

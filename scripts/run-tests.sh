@@ -81,17 +81,6 @@ finish() {
 	exit
 }
 
-# meson_build DIR OPTION...: set up (once) or reconfigure DIR, then build.
-meson_build() {
-	local dir=$1
-
-	shift
-	# A setup that failed half-way leaves a directory meson cannot use.
-	[ -f "$dir/meson-private/coredata.dat" ] || rm -rf "$dir"
-	{ [ -d "$dir" ] || meson setup "$dir" "$ZCRX_TOP" "$@"; } &&
-		meson configure "$dir" "$@" && meson compile -C "$dir"
-}
-
 # host_tests: build the userspace (the uAPI check is a compile-time one
 # against the debug kernel's exported headers) and run the unit tests, then
 # again under AddressSanitizer, LeakSanitizer and UBSan.
@@ -128,6 +117,16 @@ vm_tests() {
 	return "$rc"
 }
 
+# build_kselftest: the series' kselftest, against the debug kernel's
+# exported headers, into build/kselftest (the guest runs it from there).
+build_kselftest() {
+	local out=$ZCRX_BUILD/kselftest/iou-zcrx
+
+	mkdir -p "$out" &&
+		make -s -C "$ZCRX_WORK_TREE/tools/testing/selftests/drivers/net/iou-zcrx" \
+			OUTPUT="$out" KHDR_INCLUDES="-isystem $ZCRX_BUILD/kernel-debug/usr/include"
+}
+
 main() {
 	start=$(date +%s)
 	echo "# zcrx tests: $(date -u), $(nproc) CPUs"
@@ -137,6 +136,7 @@ main() {
 	step "series applies (patches/)" "$ZCRX_TOP/scripts/apply-series.sh" || finish
 	tap series "$ZCRX_TOP/scripts/check-series.sh"
 	step "debug kernel builds" "$ZCRX_TOP/scripts/build-kernel.sh" debug || finish
+	step "kselftest drivers/net/iou-zcrx builds" build_kselftest || finish
 	tap host host_tests
 	tap vm vm_tests
 	finish

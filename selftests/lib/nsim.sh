@@ -53,8 +53,8 @@ nsim_del() {
 nsim_pair_cleanup() {
 	nsim_del "$NSIM_ID_A"
 	nsim_del "$NSIM_ID_B"
-	ip netns del "$NSIM_NS_A" 2>/dev/null
-	ip netns del "$NSIM_NS_B" 2>/dev/null
+	ip netns del "$NSIM_NS_A" 2>/dev/null || true
+	ip netns del "$NSIM_NS_B" 2>/dev/null || true
 	return 0
 }
 

@@ -23,6 +23,7 @@
 #include "zcrx/error.hpp"
 #include "zcrx/fd.hpp"
 #include "zcrx/ifq.hpp"
+#include "zcrx/fdinfo.hpp"
 #include "zcrx/json.hpp"
 #include "zcrx/pattern.hpp"
 #include "zcrx/recv.hpp"
@@ -353,7 +354,13 @@ std::string data_problem(const Settings &s, const Connection &c) {
     return {};
 }
 
-void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq) {
+// Percentage of a in a + b, 0 if both are 0.
+double share(std::uint64_t a, std::uint64_t b) {
+    return a + b ? 100.0 * static_cast<double>(a) / static_cast<double>(a + b) : 0.0;
+}
+
+void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
+                const std::optional<zcrx::KernelIfqStats> &kst) {
     const std::vector<Connection> &conns = r.connections();
     zcrx::ReceiveStats total;
     for (std::size_t i = 0; i < conns.size(); ++i) {
@@ -383,9 +390,17 @@ void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq) {
         r.seconds(), gbit_per_s(total.bytes, r.seconds()),
         static_cast<unsigned long long>(total.cqes), static_cast<unsigned long long>(total.rearms),
         static_cast<unsigned long long>(rq.returned), static_cast<unsigned long long>(rq.batches));
+    if (kst)
+        std::printf("kernel: %llu bytes zero copy (%.1f%%), %llu bytes by copy fallback, "
+                    "%llu bad refill entries\n",
+                    static_cast<unsigned long long>(kst->zero_copy_bytes),
+                    share(kst->zero_copy_bytes, kst->copy_bytes),
+                    static_cast<unsigned long long>(kst->copy_bytes),
+                    static_cast<unsigned long long>(kst->bad_refill_entries));
 }
 
-void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq, bool ok) {
+void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
+                const std::optional<zcrx::KernelIfqStats> &kst, bool ok) {
     zcrx::JsonWriter j;
     j.begin_object();
     j.key("address").value(s.address).key("port").value(std::uint32_t{s.port});
@@ -444,6 +459,20 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq, bool
     j.key("cqes").value(total.cqes).key("rearms").value(total.rearms);
     j.key("buffers_returned").value(rq.returned).key("refill_batches").value(rq.batches);
     j.end_object();
+    j.key("kernel");
+    if (kst)
+        j.begin_object()
+            .key("zero_copy_bytes")
+            .value(kst->zero_copy_bytes)
+            .key("copy_bytes")
+            .value(kst->copy_bytes)
+            .key("zero_copy_percent")
+            .value(share(kst->zero_copy_bytes, kst->copy_bytes))
+            .key("bad_refill_entries")
+            .value(kst->bad_refill_entries)
+            .end_object();
+    else
+        j.null();
     j.key("ok").value(ok).end_object();
     std::printf("%s\n", j.str().c_str());
 }
@@ -491,6 +520,7 @@ int run(const Settings &s) {
     if (!ran)
         std::fprintf(stderr, "zcrx-recv: %s\n", ran.error().message().c_str());
 
+    const std::optional<zcrx::KernelIfqStats> kst = zcrx::read_ifq_stats(ring->fd());
     bool ok = ran.ok();
     const std::vector<Connection> &conns = receiver.connections();
     for (std::size_t i = 0; i < conns.size(); ++i)
@@ -500,9 +530,9 @@ int run(const Settings &s) {
             ok = false;
         }
     if (s.json)
-        print_json(s, receiver, *ifq, ok);
+        print_json(s, receiver, *ifq, kst, ok);
     else
-        print_text(s, receiver, *ifq);
+        print_text(s, receiver, *ifq, kst);
     return ok ? cli::exit_ok : exit_data;
 }
 
