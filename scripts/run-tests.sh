@@ -108,7 +108,7 @@ vm_tests() {
 	local verdict rc=0
 
 	rm -f "$ZCRX_BUILD/vm/last"
-	"$ZCRX_TOP/scripts/vm-run.sh" -k debug -t "${ZCRX_VM_TIMEOUT:-2400}" -- \
+	"$ZCRX_TOP/scripts/vm-run.sh" -k debug -t "${ZCRX_VM_TIMEOUT:-4200}" -- \
 		"$ZCRX_TOP/selftests/run-vm.sh" || rc=$?
 	verdict=$(cat "$ZCRX_BUILD/vm/last/verdict" 2>/dev/null || echo "none")
 	[ "$verdict" = ok ] && echo -n "ok" || echo -n "not ok"
@@ -136,6 +136,7 @@ main() {
 	step "series applies (patches/)" "$ZCRX_TOP/scripts/apply-series.sh" || finish
 	tap series "$ZCRX_TOP/scripts/check-series.sh"
 	step "debug kernel builds" "$ZCRX_TOP/scripts/build-kernel.sh" debug || finish
+	step "ncdevmem (tools/testing/selftests/net) builds" "$ZCRX_TOP/scripts/build-ncdevmem.sh"
 	step "kselftest drivers/net/iou-zcrx builds" build_kselftest || finish
 	tap host host_tests
 	tap vm vm_tests

@@ -1,13 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Teardown of an io_uring zero-copy receive queue in every order that does
-# not go through a clean close: the receiver killed mid-stream, the
-# receiving device deleted mid-stream, and the network namespace holding
-# the device deleted while a receiver runs in it. Each time the queue (or a
-# new device on the same bus ID) must register and receive again, and the
-# page pools that the provider backed must drain and go away: no buffer is
-# left pinned. The VM run also fails on any kernel splat or leak report.
+# An io_uring zero-copy receive queue reconfigured under it, and torn down
+# in every order that does not go through a clean close. Reconfiguring:
+# the queue restarted mid-stream keeps its provider and the data verifies;
+# turning header split off or dropping the queue's channel is refused.
+# Teardown: the receiver killed mid-stream, the receiving device deleted
+# mid-stream, and the network namespace holding the device deleted while a
+# receiver runs in it. Each time the queue (or a new device on the same bus
+# ID) must register and receive again, and the page pools that the provider
+# backed must drain and go away: no buffer is left pinned. The VM run also
+# fails on any kernel splat or leak report.
 # TAP on stdout.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,8 +31,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A receiver closed after its device went away leaves an orphaned socket
+# retrying its FIN; until TCP gives up (minutes by default), out-of-order
+# segments it holds keep area buffers, and their page pool, alive. One
+# retry makes that seconds.
 setup() {
 	nsim_pair_setup 2 &&
+		echo 1 | ip netns exec "$NSIM_NS_A" tee /proc/sys/net/ipv4/tcp_orphan_retries >/dev/null &&
+		echo 1 | ip netns exec "$NSIM_NS_B" tee /proc/sys/net/ipv4/tcp_orphan_retries >/dev/null &&
 		ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" apply "$NSIM_DEV_B" \
 			--queue "$QUEUE" --port "$PORT" >"$tmp/nic" 2>&1 ||
 		{ sed 's/^/# nic: /' "$tmp/nic"; return 1; }
@@ -49,12 +58,12 @@ for p in json.load(sys.stdin):
     print(p.get("id"), p.get("inflight", 0), "detached" if "detach-time" in p else "live")'
 }
 
-# pools_drained NS...: within 30 s no page pool in these namespaces is
+# pools_drained NS...: within 60 s no page pool in these namespaces is
 # detached (gone from its queue but still holding buffers).
 pools_drained() {
 	local i ns pools
 
-	for i in $(seq 30); do
+	for i in $(seq 60); do
 		pools=$(for ns in "$@"; do page_pools "$ns"; done)
 		grep -q detached <<<"$pools" || return 0
 		sleep 1
@@ -102,6 +111,51 @@ verified_mib() {
 	return 1
 }
 
+# The queue is restarted twice under a verified stream (debugfs hook): the
+# provider stays installed, the new page pool takes the area, and buffers
+# of the old pool come back through the refill ring.
+restarted_mid_stream() {
+	local reset=/sys/kernel/debug/netdevsim/netdevsim$NSIM_ID_B/ports/0/queue_reset rc
+
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" --queue "$QUEUE" \
+		--verify --expect-bytes 4M :: "$PORT" >"$tmp/recv" 2>&1 &
+	recv_pid=$!
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" || return
+	ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 4M "$NSIM_IP4_B" "$PORT" \
+		>/dev/null 2>&1 &
+	send_pid=$!
+	sleep 2
+	echo "$QUEUE" >"$reset" || tap_diag "restart 1 of queue $QUEUE failed"
+	sleep 2
+	echo "$QUEUE" >"$reset" || tap_diag "restart 2 of queue $QUEUE failed"
+	wait "$send_pid"
+	wait "$recv_pid"
+	rc=$?
+	sed 's/^/# recv: /' "$tmp/recv"
+	[ "$rc" -eq 0 ] && grep -q "pattern ok" "$tmp/recv" && pools_drained "$NSIM_NS_B"
+}
+
+# While a receiver holds the queue: header split cannot go off and the
+# channel count cannot drop below the queue.
+reconfig_refused() {
+	local ok=0
+
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" --queue "$QUEUE" \
+		:: "$PORT" >"$tmp/recv" 2>&1 &
+	recv_pid=$!
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" || return
+	ip netns exec "$NSIM_NS_B" ethtool -G "$NSIM_DEV_B" tcp-data-split off >/dev/null 2>&1
+	ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B" | grep -q "TCP data split:.*on" ||
+		{ tap_diag "header split went off under the provider"; ok=1; }
+	ip netns exec "$NSIM_NS_B" ethtool -L "$NSIM_DEV_B" combined 1 >/dev/null 2>&1
+	ip netns exec "$NSIM_NS_B" ethtool -l "$NSIM_DEV_B" |
+		awk '/^Current/ { cur = 1 } cur && /^Combined:/ { print $2; exit }' | grep -qx 2 ||
+		{ tap_diag "the zero-copy queue's channel went away"; ok=1; }
+	kill "$recv_pid"
+	wait "$recv_pid" 2>/dev/null
+	return "$ok"
+}
+
 killed_mid_stream() {
 	stream_start || return
 	kill -9 "$recv_pid"
@@ -118,8 +172,8 @@ device_deleted_mid_stream() {
 	kill "$send_pid" "$recv_pid" 2>/dev/null
 	wait "$recv_pid" 2>/dev/null
 	wait "$send_pid" 2>/dev/null
-	# Orphaned pools move to the initial namespace's loopback device.
-	pools_drained - || return
+	# Pools of a deleted device move to its namespace's loopback device.
+	pools_drained "$NSIM_NS_B" || return
 	setup && verified_mib
 }
 
@@ -150,6 +204,10 @@ main() {
 		return
 	fi
 	setup || { tap_not_ok "netdevsim pair set up for zero-copy receive"; tap_done; return; }
+	tap_check "queue restarted twice mid-stream: data verified, old pools drain" \
+		restarted_mid_stream
+	tap_check "header split off and fewer channels refused while the queue has a provider" \
+		reconfig_refused
 	tap_check "receiver killed (SIGKILL) mid-stream; the queue registers again, pools drain" \
 		killed_mid_stream
 	tap_check "receiving device deleted mid-stream; a new one on the same ID works" \
