@@ -23,7 +23,7 @@ run_test() {
 	name=$(basename "$t" .sh)
 	echo "# === $name"
 	out=$(mktemp)
-	timeout "${TEST_TIMEOUT:-600}" "$t" >"$out" 2>&1
+	timeout "${TEST_TIMEOUT:-1800}" "$t" >"$out" 2>&1
 	rc=$?
 	fails=0
 	while IFS= read -r line; do
