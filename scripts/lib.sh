@@ -35,9 +35,11 @@ die() {
 ZCRX_PKGS_KERNEL="make gcc flex bison bc libelf-dev libssl-dev ccache cpio
 	xz-utils python3 git perl"
 ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
-ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod python3-yaml"
+ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod"
 ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev"
 ZCRX_PKGS_SERIES="git sparse python3-ply python3-git"
+# ncdevmem (scripts/build-ncdevmem.sh): YNL code generation and libmnl.
+ZCRX_PKGS_NCDEVMEM="make gcc rsync libmnl-dev python3-yaml python3-jsonschema"
 
 pkg_installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |

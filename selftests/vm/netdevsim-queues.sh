@@ -13,7 +13,6 @@ source "$here/lib/nsim.sh"
 
 PORT=5310
 SIZE_MB=${SIZE_MB:-2}
-tree=${ZCRX_WORK_TREE:-$here/../build/linux}
 tmp=$(mktemp -d)
 trap 'nsim_pair_cleanup; rm -rf "$tmp"' EXIT
 
@@ -21,15 +20,10 @@ reset_file() {
 	echo "/sys/kernel/debug/netdevsim/netdevsim$NSIM_ID_B/ports/0/queue_reset"
 }
 
-# page_pools: "id inflight detached" per page pool of B's device, via the
-# netdev netlink family.
+# page_pools: "id inflight live|detached" per page pool of B's namespace,
+# via the netdev netlink family.
 page_pools() {
-	ip netns exec "$NSIM_NS_B" python3 "$tree/tools/net/ynl/cli.py" --no-schema \
-		--spec "$tree/Documentation/netlink/specs/netdev.yaml" \
-		--dump page-pool-get --output-json | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    print(p.get("id"), p.get("inflight", 0), "detached" if "detach-time" in p else "live")'
+	ip netns exec "$NSIM_NS_B" python3 "$here/lib/netdev-dump.py" page-pools
 }
 
 restart_under_traffic() {
@@ -52,16 +46,18 @@ restart_under_traffic() {
 }
 
 # Once nothing holds their buffers, restarted queues' old pools go away:
-# only the two live pools remain.
+# only the two live pools remain. (Every CPU is kicked meanwhile: see
+# nsim_kick_cpus.)
 old_pools_drain() {
-	local i pools
+	local pools
 
-	for i in $(seq 20); do
+	for _ in $(seq 20); do
 		pools=$(page_pools)
 		if ! grep -q detached <<<"$pools" && [ "$(grep -c live <<<"$pools")" -eq 2 ]; then
 			tap_diag "page pools: $(tr '\n' ';' <<<"$pools")"
 			return 0
 		fi
+		nsim_kick_cpus
 		sleep 1
 	done
 	tap_diag "page pools: $(tr '\n' ';' <<<"$pools")"

@@ -93,6 +93,29 @@ nic_apply_steers_and_undoes() {
 		{ tap_diag "rules left behind"; return 1; }
 }
 
+# split_is on|off: bookworm's ethtool -g reports netdevsim's header split.
+split_is() {
+	ip netns exec "$NSIM_NS_B" /usr/sbin/ethtool -g "$NSIM_DEV_B" |
+		grep -Eq "TCP data split:[[:space:]]+$1"
+}
+
+# split on/off/auto set header split alone; a bad word is a usage error.
+nic_split() {
+	local out rc
+
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" split "$NSIM_DEV_B" on &&
+		split_is on || { tap_diag "split on did not take"; return 1; }
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" split "$NSIM_DEV_B" off &&
+		split_is off || { tap_diag "split off did not take"; return 1; }
+	# netdevsim's default is off
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" split "$NSIM_DEV_B" auto &&
+		split_is off || { tap_diag "split auto did not take"; return 1; }
+	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" split "$NSIM_DEV_B" maybe 2>&1)
+	rc=$?
+	tap_diag "exit $rc: $out"
+	[ "$rc" -eq 2 ] && [[ "$out" == *"'maybe' is not on, off or auto"* ]]
+}
+
 main() {
 	if [ ! -x "$bin/zcrx-send" ] || [ ! -x "$bin/zcrx-nic" ]; then
 		tap_skip "zcrx tools not built in $bin"
@@ -107,6 +130,7 @@ main() {
 	tap_check "zcrx-send -> socat: $SIZE_MB MiB, verified by the pattern checker" send_to_socat
 	tap_check "zcrx-send: refused connection is exit 1 with the peer named" send_refused
 	tap_check "zcrx-nic show: channels and rings of a netdevsim port" nic_show
+	tap_check "zcrx-nic split: on, off, auto; a bad word is exit 2" nic_split
 	tap_check "zcrx-nic apply: refuses a NIC with ntuple off, exit 4, nothing changed" \
 		nic_apply_refuses
 	tap_check "zcrx-nic apply steers the port to its queue; undo restores the NIC" \

@@ -603,7 +603,8 @@ Result<void> Netlink::set_channels(std::string_view dev, std::uint32_t combined)
 
 Result<void> Netlink::set_tcp_data_split(std::string_view dev, TcpDataSplit value) {
     Result<void> r = exchange(build_set_tcp_data_split(buf_.bytes(), family_, ++seq_, dev, value),
-                              "set tcp-data-split of " + str(dev) + " to " + str(to_string(value)),
+                              "set tcp-data-split of " + str(dev) + " to " +
+                                  (value == TcpDataSplit::unknown ? "auto" : str(to_string(value))),
                               [](const nlmsghdr *) -> Result<void> { return {}; });
     if (!r)
         return with_feature(Feature::tcp_data_split, dev, std::move(r).error());

@@ -49,6 +49,10 @@ constexpr cli::Option apply_options[] = {
     {"help", "", "show this help and exit", 'h'},
 };
 
+constexpr cli::Option split_options[] = {
+    {"help", "", "show this help and exit", 'h'},
+};
+
 constexpr cli::Option undo_options[] = {
     {"port", "P", "without a record of apply: remove the rules steering port P"},
     {"state-dir", "DIR", "where apply recorded what it changed (default /run/zcrx-nic)"},
@@ -60,6 +64,7 @@ std::string help_text() {
         "Usage: zcrx-nic show DEV [--json]\n"
         "       zcrx-nic apply DEV --queue Q --port P [--channels N] [--ip 4|6|both]\n"
         "       zcrx-nic undo DEV [--port P]\n"
+        "       zcrx-nic split DEV on|off|auto\n"
         "\n"
         "Set up one RX queue of a NIC for io_uring zero-copy receive, talking ethtool\n"
         "netlink (channels, ring parameters) and the SIOCETHTOOL ioctl (RSS table,\n"
@@ -73,6 +78,8 @@ std::string help_text() {
         "         the earlier ones are rolled back\n"
         "  undo   remove the rules apply added, restore equal RSS over all queues, set\n"
         "         tcp-data-split back to the driver default and the channel count back\n"
+        "  split  set tcp-data-split alone (auto: the driver's default), as\n"
+        "         \"ethtool -G DEV tcp-data-split on\" does where ethtool is new enough\n"
         "\n"
         "show options:\n";
     s += cli::option_help(show_options);
@@ -704,7 +711,44 @@ int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string
     return cli::exit_ok;
 }
 
+// ---- split ----
+
+int cmd_split(const std::string &dev, et::TcpDataSplit want) {
+    Result<std::uint32_t> idx = ifindex_of(dev);
+    if (!idx)
+        return fail(idx.error());
+    Result<et::Netlink> nl = et::Netlink::open();
+    if (!nl)
+        return fail(nl.error());
+    if (Result<void> r = nl->set_tcp_data_split(dev, want); !r)
+        return fail(r.error());
+    Result<et::Rings> now = nl->rings(dev);
+    if (!now)
+        return fail(now.error());
+    if (want != et::TcpDataSplit::unknown && now->tcp_data_split != et::TcpDataSplit::unknown &&
+        now->tcp_data_split != want)
+        return fail(Error(
+            EOPNOTSUPP, "set tcp-data-split of " + dev + " to " + std::string(et::to_string(want)),
+            "the device still reports it " + std::string(et::to_string(now->tcp_data_split)),
+            et::feature_advice(et::Feature::tcp_data_split, dev, EOPNOTSUPP)));
+    std::printf("%s: tcp-data-split: %s\n", dev.c_str(),
+                now->tcp_data_split == et::TcpDataSplit::unknown
+                    ? "set (the device does not report it)"
+                    : std::string(et::to_string(now->tcp_data_split)).c_str());
+    return cli::exit_ok;
+}
+
 // ---- command line ----
+
+et::TcpDataSplit parse_split(std::string_view v) {
+    if (v == "on")
+        return et::TcpDataSplit::enabled;
+    if (v == "off")
+        return et::TcpDataSplit::disabled;
+    if (v == "auto")
+        return et::TcpDataSplit::unknown;
+    throw cli::UsageError("split: '" + std::string(v) + "' is not on, off or auto");
+}
 
 std::span<const char *const> rest_of(int argc, char **argv, int from) {
     return {argv + from, static_cast<std::size_t>(argc - from)};
@@ -712,7 +756,7 @@ std::span<const char *const> rest_of(int argc, char **argv, int from) {
 
 int run(int argc, char **argv) {
     if (argc < 2)
-        throw cli::UsageError("missing command: show, apply or undo");
+        throw cli::UsageError("missing command: show, apply, undo or split");
     const std::string_view cmd = argv[1];
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
         std::fputs(help_text().c_str(), stdout);
@@ -722,24 +766,32 @@ int run(int argc, char **argv) {
     std::span<const cli::Option> opts;
     if (cmd == "show")
         opts = show_options;
+    else if (cmd == "split")
+        opts = split_options;
     else if (cmd == "apply")
         opts = apply_options;
     else if (cmd == "undo")
         opts = undo_options;
     else
         throw cli::UsageError("unknown command '" + std::string(cmd) +
-                              "': expected show, apply or undo");
+                              "': expected show, apply, undo or split");
 
     const cli::Args args = cli::Args::parse(opts, rest_of(argc, argv, 2));
     if (args.has("help")) {
         std::fputs(help_text().c_str(), stdout);
         return cli::exit_ok;
     }
-    args.expect_positional(1, 1, "DEV");
+    const bool split = cmd == "split";
+    if (split)
+        args.expect_positional(2, 2, "DEV on|off|auto");
+    else
+        args.expect_positional(1, 1, "DEV");
     const std::string dev(args.positional()[0]);
     if (dev.empty() || dev.size() >= IFNAMSIZ)
         throw cli::UsageError("DEV: '" + dev + "' is not an interface name (1 to " +
                               std::to_string(IFNAMSIZ - 1) + " characters)");
+    if (split)
+        return cmd_split(dev, parse_split(args.positional()[1]));
     const std::string state_dir(args.value("state-dir").value_or(default_state_dir));
 
     if (cmd == "show")
