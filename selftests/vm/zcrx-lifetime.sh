@@ -18,7 +18,6 @@ source "$here/lib/tap.sh"
 source "$here/lib/nsim.sh"
 
 bin=${ZCRX_BIN:-$here/../build/meson/userspace/tools}
-tree=$here/../build/linux
 PORT=5301
 QUEUE=1
 tmp=$(mktemp -d)
@@ -50,22 +49,20 @@ page_pools() {
 	local run=(ip netns exec "$1")
 
 	[ "$1" != - ] || run=()
-	"${run[@]}" python3 "$tree/tools/net/ynl/cli.py" --no-schema \
-		--spec "$tree/Documentation/netlink/specs/netdev.yaml" \
-		--dump page-pool-get --output-json | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    print(p.get("id"), p.get("inflight", 0), "detached" if "detach-time" in p else "live")'
+	"${run[@]}" python3 "$here/lib/netdev-dump.py" page-pools
 }
 
 # pools_drained NS...: within 60 s no page pool in these namespaces is
-# detached (gone from its queue but still holding buffers).
+# detached (gone from its queue but still holding buffers). Buffers of
+# skbs freed on a CPU other than the receiving one come back only when
+# that CPU next runs the receive softirq: kick every CPU while waiting.
 pools_drained() {
-	local i ns pools
+	local ns pools
 
-	for i in $(seq 60); do
+	for _ in $(seq 60); do
 		pools=$(for ns in "$@"; do page_pools "$ns"; done)
 		grep -q detached <<<"$pools" || return 0
+		nsim_kick_cpus
 		sleep 1
 	done
 	tap_diag "page pools still holding buffers: $(tr '\n' ';' <<<"$pools")"
@@ -184,8 +181,7 @@ netns_deleted_mid_stream() {
 	wait "$recv_pid" 2>/dev/null
 	wait "$send_pid" 2>/dev/null
 	# netdevsim ports are moved to the initial namespace, not unregistered
-	local i
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		[ -n "$(ls -A "$NSIM_BUS/devices/netdevsim$NSIM_ID_B/net" 2>/dev/null)" ] &&
 			ip -o link show dev "$(ls "$NSIM_BUS/devices/netdevsim$NSIM_ID_B/net")" \
 				>/dev/null 2>&1 && break
