@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The base tree's own netdevsim selftests that touch what the series
+# changes in netdevsim: peer.sh (traffic over linked ports: now through the
+# RX descriptor ring), ethtool-ring.sh (ring parameters: the series adds
+# tcp-data-split), tc-mq-visibility.sh (queue counts), and the ethtool
+# coalesce, pause and FEC tests on the same ethtool ops. A regression check:
+# the series must not break what netdevsim did before. One TAP result per
+# script (exit 4 is a kselftest skip). Runs in the test VM.
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+source "$here/lib/tap.sh"
+
+dir=${ZCRX_WORK_TREE:-$here/../build/linux}/tools/testing/selftests/drivers/net/netdevsim
+SCRIPTS=${SCRIPTS:-peer.sh ethtool-ring.sh tc-mq-visibility.sh ethtool-coalesce.sh ethtool-pause.sh ethtool-fec.sh}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+main() {
+	local t rc
+
+	for t in $SCRIPTS; do
+		if [ ! -f "$dir/$t" ]; then
+			tap_not_ok "$t: not in $dir"
+			continue
+		fi
+		# They source their helpers by relative path; the tree is read-only
+		# in the guest, and they write nothing there.
+		(cd "$dir" && timeout 600 bash "./$t") >"$tmp/out" 2>&1
+		rc=$?
+		grep -v '^$' "$tmp/out" | tail -n 15 | sed 's/^/# /'
+		case $rc in
+		0) tap_ok "netdevsim/$t" ;;
+		4) tap_skip "netdevsim/$t: skipped by the test" ;;
+		*) tap_not_ok "netdevsim/$t: exit $rc" ;;
+		esac
+	done
+	tap_done
+}
+
+main
