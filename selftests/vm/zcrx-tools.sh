@@ -6,7 +6,11 @@
 # receives with io_uring zero-copy receive on the queue zcrx-nic dedicated to
 # the port. Verified transfers (1 byte, a few MiB over IPv4 and IPv6, several
 # connections, both refill-region kinds), socat as the sender checked by
-# cksum, a stream not steered to the queue (copy fallback), and setup errors.
+# cksum, a stream not steered to the queue (copy fallback), a peer that closes
+# early, a tiny area with a fast and with a slow consumer (--hold: the kernel
+# runs short of buffers, the NIC drops, the copy path hits ENOBUFS), and the
+# errors zcrx-recv promises: ENODEV, ERANGE, EPERM without CAP_NET_ADMIN,
+# EEXIST for a queue in use, EINVAL with header split off, usage errors.
 # TAP on stdout; exits 4 (skip) if the kernel or device lacks zcrx.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +22,12 @@ SIZE_MB=${SIZE_MB:-4}
 PORT=${PORT:-5301}       # steered to ZC_QUEUE by zcrx-nic apply
 PORT_FB=${PORT_FB:-5302} # not steered: RSS sends it to the other queue
 ZC_QUEUE=1
+# The tiny area: 512 buffers of 4K, less than netdevsim's ring (256) and page
+# pool cache can take plus what is in flight; each transfer fills it over.
+TINY_ARGS=(--area-size 2M --rq-entries 64)
+TINY_MB=${TINY_MB:-2}
+HOLD=${HOLD:-448} # the slow consumer keeps 448 of the 512 buffers back
+LISTEN_WAIT=${LISTEN_WAIT:-60} # seconds zcrx-recv may take to listen
 tmp=$(mktemp -d)
 recv_pid=
 
@@ -30,8 +40,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# queue_stat Q NAME: netdevsim's per-queue counter rxQ_NAME on the receiver.
+queue_stat() {
+	nsim_ethtool_sum "$NSIM_NS_B" "$NSIM_DEV_B" "^rx$1_$2:"
+}
+
 queue_bytes() {
-	nsim_ethtool_sum "$NSIM_NS_B" "$NSIM_DEV_B" "^rx$1_bytes:"
+	queue_stat "$1" bytes
+}
+
+# rearms: the re-arm total of the last text report of zcrx-recv.
+rearms() {
+	sed -n 's/^total: .*, \([0-9]*\) re-arms,.*/\1/p' "$tmp/recv.out"
 }
 
 # recv_wait: wait for the receiver, show its output, return its status.
@@ -47,16 +67,25 @@ recv_wait() {
 
 # recv_start PORT ARGS...: zcrx-recv on :: PORT in the background; returns
 # once it listens, or with its status if it exits first.
+# Registering the queue restarts it, after the queue let go of the last
+# receiver's area in the background: on a loaded TCG guest that can take a
+# while, so the wait is in seconds (LISTEN_WAIT), not in polls.
 recv_start() {
-	local port=$1 rc
+	local port=$1 rc pid end=$((SECONDS + LISTEN_WAIT))
 
 	shift
 	timeout 300 ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" \
 		--queue "$ZC_QUEUE" "$@" :: "$port" >"$tmp/recv.out" 2>"$tmp/recv.err" &
 	recv_pid=$!
-	for _ in $(seq 50); do
+	while :; do
 		ip netns exec "$NSIM_NS_B" ss -Hltn "sport = :$port" | grep -q . && return 0
 		kill -0 "$recv_pid" 2>/dev/null || break
+		if [ "$SECONDS" -ge "$end" ]; then
+			pid=$(pgrep -P "$recv_pid" | head -n1)
+			tap_diag "zcrx-recv not listening after ${LISTEN_WAIT}s;" \
+				"waiting in $(cat "/proc/$pid/wchan" 2>/dev/null)"
+			break
+		fi
 		sleep 0.1
 	done
 	kill "$recv_pid" 2>/dev/null
@@ -79,10 +108,12 @@ send_verified() {
 	recv_wait
 }
 
-# The payload of a steered stream lands on the zero-copy queue.
-steered_mib() {
-	local q1 size=$((SIZE_MB << 20))
+# steered SIZE [RECV-ARGS...]: the payload of a steered stream, verified,
+# lands on the zero-copy queue.
+steered() {
+	local q1 size=$1
 
+	shift
 	q1=$(queue_bytes "$ZC_QUEUE")
 	send_verified "$size" 1 "$NSIM_IP4_B" "$PORT" "$@" || return
 	[ $(($(queue_bytes "$ZC_QUEUE") - q1)) -ge "$size" ] ||
@@ -107,26 +138,155 @@ socat_cksum() {
 	grep -q "cksum $sum $size" "$tmp/recv.out"
 }
 
-# A port without a rule lands on the other queue; the kernel copies it into
-# the area and the receive looks the same.
+# copy_fallback SIZE [RECV-ARGS...]: a port without a rule lands on the other
+# queue; the kernel copies it into the area and the receive looks the same.
 copy_fallback() {
-	local q1 size=$((SIZE_MB << 20))
+	local q1 size=$1
 
+	shift
 	q1=$(queue_bytes "$ZC_QUEUE")
-	send_verified "$size" 1 "$NSIM_IP4_B" "$PORT_FB" || return
+	send_verified "$size" 1 "$NSIM_IP4_B" "$PORT_FB" "$@" || return
 	[ $(($(queue_bytes "$ZC_QUEUE") - q1)) -lt "$size" ] ||
 		{ tap_diag "the stream landed on queue $ZC_QUEUE"; return 1; }
 }
 
-# setup_error EXPECT ARGS...: zcrx-recv exits 3 with EXPECT in its message.
-setup_error() {
-	local expect=$1 out rc
+# The sender sends half of what the receiver expects and closes: a data
+# error (exit 1) that says how much came and how much was expected.
+peer_closes_early() {
+	local rc
 
-	shift
-	out=$(ip netns exec "$NSIM_NS_B" timeout 30 "$bin/zcrx-recv" "$@" :: "$PORT" 2>&1)
+	recv_start "$PORT" --verify --expect-bytes 1M || return
+	timeout 300 ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 512K \
+		"$NSIM_IP4_B" "$PORT" | sed 's/^/# send: /'
+	[ "${PIPESTATUS[0]}" -eq 0 ] || { recv_wait; return 1; }
+	recv_wait
+	rc=$?
+	[ "$rc" -eq 1 ] || { tap_diag "zcrx-recv exited $rc, not 1"; return 1; }
+	grep -q 'received 524288 bytes, expected 1048576' "$tmp/recv.err" &&
+		grep -q 'pattern ok, FAILED' "$tmp/recv.out"
+}
+
+# The slow consumer on the steered port: with HOLD of the 512 buffers held
+# back, the page pool cannot keep the NIC's 256-entry ring posted (its
+# allocations fail, and the NIC drops what finds no buffer, if the window is
+# that wide); every buffer is a reused one. The stream still arrives whole
+# and in order, verified as each buffer is let go. (Holding more starves the
+# flow: netdevsim posts buffers only in NAPI, which only a frame arrival
+# schedules, so after the ring runs dry a frame is lost to every kick, and
+# TCP backs off.)
+tiny_slow_steered() {
+	local drops
+
+	drops=$(queue_stat "$ZC_QUEUE" no_buf_drops)
+	steered $((TINY_MB << 20)) "${TINY_ARGS[@]}" --hold "$HOLD" || return
+	drops=$(($(queue_stat "$ZC_QUEUE" no_buf_drops) - drops))
+	tap_diag "queue $ZC_QUEUE dropped $drops frames for want of buffers, $(rearms) re-arms"
+}
+
+# The slow consumer on the copy path: at most the buffers the page pool of
+# the idle zero-copy queue does not keep are free for copies, fewer than the
+# consumer wants to hold. The receive ends with ENOBUFS, zcrx-recv gives its
+# held buffers back and re-arms, and the stream verifies.
+tiny_slow_copy() {
+	copy_fallback $((TINY_MB << 20)) "${TINY_ARGS[@]}" --hold 500 || return
+	tap_diag "$(rearms) re-arms"
+	[ "$(rearms)" -gt 0 ] || { tap_diag "no re-arm: the copy path never ran short"; return 1; }
+}
+
+# recv_error RC PATTERN ARGS...: zcrx-recv, run in the receiver's namespace
+# (under the command in the array recv_prefix, if the caller has one),
+# exits RC with a message matching the glob PATTERN.
+recv_prefix=()
+recv_error() {
+	local want=$1 pattern=$2 out rc
+
+	shift 2
+	out=$(ip netns exec "$NSIM_NS_B" timeout 30 "${recv_prefix[@]}" "$bin/zcrx-recv" "$@" \
+		:: "$PORT_FB" 2>&1)
 	rc=$?
 	tap_diag "exit $rc: $out"
-	[ "$rc" -eq 3 ] && [[ "$out" == *"$expect"* ]]
+	# shellcheck disable=SC2053 # PATTERN is a glob
+	[ "$rc" -eq "$want" ] && [[ "$out" == $pattern ]]
+}
+
+# setup_error EXPECT ARGS...: zcrx-recv exits 3 with EXPECT in its message.
+setup_error() {
+	local expect=$1
+
+	shift
+	recv_error 3 "*$expect*" "$@"
+}
+
+# Without CAP_NET_ADMIN (root, but out of the bounding set, so that exec
+# does not grant it) registering the queue is refused.
+no_net_admin() {
+	local recv_prefix
+
+	if command -v setpriv >/dev/null; then
+		recv_prefix=(setpriv --inh-caps=-all --bounding-set=-net_admin)
+	elif command -v capsh >/dev/null; then
+		# capsh runs bash with what follows "--"
+		# shellcheck disable=SC2016 # expanded by that bash
+		recv_prefix=(capsh --drop=cap_net_admin -- -c 'exec "$0" "$@"')
+	else
+		tap_diag "neither setpriv nor capsh"
+		return 1
+	fi
+	recv_error 3 "*EPERM*CAP_NET_ADMIN*" --ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE"
+}
+
+# A second receiver on the queue a running one registered is refused; the
+# first one is none the worse for it.
+queue_in_use() {
+	local ok=0
+
+	recv_start "$PORT" --verify --expect-bytes 64K || return
+	setup_error EEXIST --ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" || ok=1
+	timeout 300 ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 64K \
+		"$NSIM_IP4_B" "$PORT" | sed 's/^/# send: /'
+	[ "${PIPESTATUS[0]}" -eq 0 ] || ok=1
+	recv_wait || { tap_diag "the first receiver failed"; ok=1; }
+	return "$ok"
+}
+
+# set_split on|off: tcp-data-split on the receiver, retried while the queue
+# still has the provider of a receiver that just exited (the ring goes away
+# in the background).
+set_split() {
+	for _ in $(seq 50); do
+		nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -G tcp-data-split "$1" 2>"$tmp/split.err" &&
+			return 0
+		sleep 0.2
+	done
+	tap_diag "tcp-data-split $1: $(cat "$tmp/split.err")"
+	return 1
+}
+
+# With header split off the queue cannot take a memory provider: EINVAL, and
+# the message points at header split. Back on, the queue registers again.
+header_split_off() {
+	local ok=0
+
+	set_split off || return
+	recv_error 3 "*EINVAL*split*" --ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" || ok=1
+	set_split on || return
+	send_verified 1 1 "$NSIM_IP4_B" "$PORT" || { tap_diag "split back on: no receive"; ok=1; }
+	return "$ok"
+}
+
+# Bad command lines exit 2 and name what is wrong.
+usage_errors() {
+	local ok=0
+
+	recv_error 2 "*unknown option '--bogus'*Try 'zcrx-recv --help'*" \
+		--ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" --bogus || ok=1
+	recv_error 2 "*--area-size: '3X' is not a size*" \
+		--ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" --area-size 3X || ok=1
+	recv_error 2 "*--hold: 512 is out of range: must be between 0 and 511*" \
+		--ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" --area-size 2M --hold 512 || ok=1
+	recv_error 2 "*--queue: 'x' is not a number*" --ifname "$NSIM_DEV_B" --queue x || ok=1
+	recv_error 2 "*missing required option --ifname*" --queue "$ZC_QUEUE" || ok=1
+	return "$ok"
 }
 
 main() {
@@ -150,15 +310,29 @@ main() {
 		exit "$KSFT_SKIP"
 	fi
 	if [ "$rc" -eq 0 ]; then tap_ok "1 byte, verified"; else tap_not_ok "1 byte, verified"; fi
-	tap_check "$SIZE_MB MiB over IPv4, user region, on the zero-copy queue" steered_mib
-	tap_check "$SIZE_MB MiB, kernel region" steered_mib --region kernel
+	tap_check "$SIZE_MB MiB over IPv4, user region, on the zero-copy queue" \
+		steered $((SIZE_MB << 20))
+	tap_check "$SIZE_MB MiB, kernel region" steered $((SIZE_MB << 20)) --region kernel
 	tap_check "3 concurrent connections, verified, --json" several_json
 	tap_check "socat over IPv6 as the sender, cksum matches" socat_cksum
-	tap_check "copy fallback: a port not steered to the queue, verified" copy_fallback
+	tap_check "copy fallback: a port not steered to the queue, verified" \
+		copy_fallback $((SIZE_MB << 20))
+	tap_check "peer closes early: exit 1, received 512K of 1M expected" peer_closes_early
+	tap_check "tiny area (2M, 64 refill entries), fast consumer, $TINY_MB MiB verified" \
+		steered $((TINY_MB << 20)) "${TINY_ARGS[@]}"
+	tap_check "tiny area, slow consumer (--hold $HOLD of 512), $TINY_MB MiB verified" \
+		tiny_slow_steered
+	tap_check "tiny area, slow consumer, copy fallback: ENOBUFS re-arms, verified" \
+		tiny_slow_copy
 	tap_check "unknown interface: exit 3, ENODEV" \
 		setup_error ENODEV --ifname zcrx-nosuch0 --queue 0
 	tap_check "queue out of range: exit 3, ERANGE" \
 		setup_error ERANGE --ifname "$NSIM_DEV_B" --queue 64
+	tap_check "without CAP_NET_ADMIN: exit 3, EPERM" no_net_admin
+	tap_check "queue already registered by a running receiver: exit 3, EEXIST" queue_in_use
+	tap_check "tcp-data-split off: exit 3, EINVAL, header split; on again: receives" \
+		header_split_off
+	tap_check "usage errors: exit 2 with the option named" usage_errors
 	tap_done
 }
 

@@ -65,4 +65,28 @@ std::uint32_t RefillQueue::flush() noexcept {
     return ring_.publish();
 }
 
+BufferBacklog::Entry BufferBacklog::push(Entry e) noexcept {
+    const std::size_t cap = slots_.size();
+    if (cap == 0)
+        return e;
+    if (size_ < cap) {
+        slots_[(head_ + size_) % cap] = std::move(e);
+        ++size_;
+        return {};
+    }
+    Entry oldest = std::move(slots_[head_]);
+    slots_[head_] = std::move(e);
+    head_ = (head_ + 1) % cap;
+    return oldest;
+}
+
+BufferBacklog::Entry BufferBacklog::pop() noexcept {
+    if (size_ == 0)
+        return {};
+    Entry oldest = std::move(slots_[head_]);
+    head_ = (head_ + 1) % slots_.size();
+    --size_;
+    return oldest;
+}
+
 } // namespace zcrx

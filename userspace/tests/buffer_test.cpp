@@ -13,6 +13,7 @@
 #include "zcrx/area.hpp"
 #include "zcrx/buffer.hpp"
 
+using zcrx::BufferBacklog;
 using zcrx::BufferHandle;
 using zcrx::RefillQueue;
 using zcrx::uapi::zcrx_rqe;
@@ -294,6 +295,82 @@ TEST_CASE("destroying the queue publishes what is pending", "[buffer]") {
     }
     CHECK(k.published() == 1);
 }
+
+TEST_CASE("a backlog keeps the newest buffers and lets the oldest go", "[buffer][backlog]") {
+    KernelSide k(16);
+    Area area(8);
+    RefillQueue q(k.ring(), area.bytes(), 0, 1, 8);
+    BufferBacklog b(3);
+    CHECK(b.capacity() == 3);
+    CHECK(b.empty());
+
+    // Filling it displaces nothing; nothing goes back to the kernel.
+    for (std::uint64_t i = 0; i < 3; ++i) {
+        BufferBacklog::Entry out = b.push({i, q.adopt(off_of(i), 10)});
+        CHECK_FALSE(out.buffer);
+    }
+    CHECK(b.size() == 3);
+    CHECK(q.outstanding() == 3);
+    CHECK(k.published() == 0);
+
+    // Each further push hands back the oldest, tag and bytes intact.
+    for (std::uint64_t i = 3; i < 7; ++i) {
+        BufferBacklog::Entry out = b.push({i, q.adopt(off_of(i), 10)});
+        REQUIRE(out.buffer);
+        CHECK(out.tag == i - 3);
+        CHECK(out.buffer.off() == off_of(i - 3));
+        CHECK(out.buffer.data().data() == area.mem.data() + (i - 3) * page);
+        CHECK(b.size() == 3);
+        out.buffer.reset();
+        CHECK(offs(k.consume()) == std::vector<std::uint64_t>{off_of(i - 3)});
+    }
+    CHECK(q.outstanding() == 3);
+}
+
+TEST_CASE("a backlog drains oldest first and returns the rest when destroyed",
+          "[buffer][backlog]") {
+    KernelSide k(16);
+    Area area(8);
+    RefillQueue q(k.ring(), area.bytes(), 0, 1, 8);
+    {
+        BufferBacklog b(4);
+        for (std::uint64_t i = 0; i < 6; ++i)
+            b.push({i, q.adopt(off_of(i), 1)}).buffer.reset(); // wraps around once
+        std::vector<std::uint64_t> tags;
+        for (int i = 0; i < 2; ++i)
+            tags.push_back(b.pop().tag);
+        CHECK(tags == std::vector<std::uint64_t>{2, 3});
+        CHECK(b.size() == 2);
+        CHECK(q.outstanding() == 2);
+        CHECK(b.push({6, q.adopt(off_of(6), 1)}).buffer.size() == 0);
+        CHECK(b.pop().buffer.off() == off_of(4));
+        CHECK(q.outstanding() == 2);
+    }
+    CHECK(q.outstanding() == 0);
+    CHECK(q.stats().returned == 7);
+}
+
+TEST_CASE("a backlog of capacity 0 holds nothing; pop on empty is harmless", "[buffer][backlog]") {
+    KernelSide k(16);
+    Area area(4);
+    RefillQueue q(k.ring(), area.bytes(), 0, 1, 4);
+    BufferBacklog none(0);
+    BufferBacklog::Entry out = none.push({9, q.adopt(off_of(1), 5)});
+    CHECK(out.tag == 9);
+    CHECK(out.buffer.off() == off_of(1));
+    CHECK(none.empty());
+    CHECK_FALSE(none.pop().buffer);
+
+    BufferBacklog one(1);
+    CHECK_FALSE(one.pop().buffer);
+    CHECK_FALSE(one.push({1, q.adopt(off_of(2), 5)}).buffer);
+    CHECK(one.push({2, q.adopt(off_of(3), 5)}).tag == 1);
+    CHECK(one.pop().tag == 2);
+    CHECK(one.empty());
+}
+
+static_assert(std::is_nothrow_move_constructible_v<BufferBacklog::Entry>);
+static_assert(std::is_nothrow_move_assignable_v<BufferBacklog::Entry>);
 
 static_assert(!std::is_copy_constructible_v<BufferHandle>);
 static_assert(!std::is_copy_assignable_v<BufferHandle>);

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "zcrx/area.hpp"
 #include "zcrx/ifq.hpp"
 
 using zcrx::uapi::zcrx_offsets;
@@ -59,6 +60,18 @@ TEST_CASE("the region holds the header and every entry, in whole pages", "[ifq]"
                size >= kernel_offsets.rqes + std::uint64_t{n} * 16 + page;
     }
     CHECK(bad == 0);
+}
+
+TEST_CASE("an area holds one buffer per page, partial pages rounded up", "[ifq]") {
+    CHECK(zcrx::area_buffers(0, page) == 0);
+    CHECK(zcrx::area_buffers(1, page) == 1);
+    CHECK(zcrx::area_buffers(page, page) == 1);
+    CHECK(zcrx::area_buffers(page + 1, page) == 2);
+    CHECK(zcrx::area_buffers(std::uint64_t{2} << 20, page) == 512);
+    CHECK(zcrx::area_buffers(std::uint64_t{32} << 20, page) == 8192);
+    CHECK(zcrx::area_buffers(zcrx::max_area_len, page) == zcrx::max_area_len / page);
+    CHECK(zcrx::area_buffers(std::uint64_t{2} << 20, 65536) == 32);
+    static_assert(zcrx::area_buffers(8192, 4096) == 2);
 }
 
 TEST_CASE("a refill ring is set up at the offsets the kernel reported", "[ifq]") {

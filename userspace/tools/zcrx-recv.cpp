@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -18,12 +19,13 @@
 #include <vector>
 
 #include "zcrx/area.hpp"
+#include "zcrx/buffer.hpp"
 #include "zcrx/cksum.hpp"
 #include "zcrx/cli.hpp"
 #include "zcrx/error.hpp"
 #include "zcrx/fd.hpp"
-#include "zcrx/ifq.hpp"
 #include "zcrx/fdinfo.hpp"
+#include "zcrx/ifq.hpp"
 #include "zcrx/json.hpp"
 #include "zcrx/pattern.hpp"
 #include "zcrx/recv.hpp"
@@ -54,6 +56,7 @@ constexpr cli::Option options[] = {
     {"rq-entries", "N", "refill ring entries, a power of two (default 4096, at most 32768)"},
     {"region", "user|kernel", "refill ring in our memory or in the kernel's (default user)"},
     {"huge-pages", "", "back the area with huge pages (MAP_HUGETLB)"},
+    {"hold", "N", "hold back the N newest buffers: a slow consumer (default 0, see above)"},
     {"connections", "N", "connections to accept, received concurrently (default 1)"},
     {"verify", "", "check every stream against zcrx-send's pattern"},
     {"checksum", "", "print each stream's POSIX cksum (compare with: cksum < FILE)"},
@@ -79,6 +82,16 @@ std::string help_text() {
         "space and were submitted again) per connection and in total. Time runs from\n"
         "the accept to the end of the stream.\n"
         "\n"
+        "--hold N plays a consumer that is slow to give buffers back: the N newest\n"
+        "buffers (of all connections) stay out of the kernel's reach, and each one\n"
+        "received beyond them sends the oldest back. Held buffers are verified (or\n"
+        "checksummed) when they are let go, so a buffer the kernel reused while it was\n"
+        "held shows up as a mismatch. N must be below the area's buffer count (area\n"
+        "size / page size: 512 for 2M of 4K pages). Close to it, the kernel runs\n"
+        "short: the NIC drops what it has no buffer for (the sender retransmits), and\n"
+        "a receive that finds no buffer to copy into ends with ENOBUFS; then every\n"
+        "held buffer goes back before the receive is re-armed.\n"
+        "\n"
         "Options:\n";
     s += cli::option_help(options);
     s += "\n"
@@ -87,9 +100,12 @@ std::string help_text() {
          "\n"
          "Exit status:\n"
          "  0  every connection was received (and verified, if asked)\n"
-         "  1  data error: a pattern mismatch, a wrong byte count, or a connection that\n"
-         "     failed; the message names the connection, the step and the errno\n"
-         "  2  usage error\n"
+         "  1  data error: a pattern mismatch, a byte count other than --expect-bytes\n"
+         "     (\"received N bytes, expected M\": the peer closed early, or sent more),\n"
+         "     or a connection that failed; the message names the connection, the step\n"
+         "     and the errno\n"
+         "  2  usage error: an unknown option, a missing or malformed value, a value out\n"
+         "     of range, or a wrong number of arguments\n"
          "  3  setup error: the interface, the ring, registering the queue, or the\n"
          "     listening socket; the message says what to check\n"
          "  4  a feature is missing: the kernel lacks zcrx (RECV_ZC, DEFER_TASKRUN,\n"
@@ -106,6 +122,7 @@ struct Settings {
     std::uint32_t rq_entries = static_cast<std::uint32_t>(default_rq_entries);
     zcrx::RegionKind region = zcrx::RegionKind::user;
     bool huge_pages = false;
+    std::uint64_t hold = 0; // buffers kept back (a slow consumer)
     std::uint32_t connections = 1;
     bool verify = false;
     bool checksum = false;
@@ -190,24 +207,17 @@ Result<Fd> listen_on(const Settings &s) {
 class Receiver {
 public:
     Receiver(const Settings &s, zcrx::Ring &ring, zcrx::Ifq &ifq, Fd listener)
-        : s_(s), ring_(ring), ifq_(ifq), listener_(std::move(listener)) {
+        : s_(s), ring_(ring), ifq_(ifq), listener_(std::move(listener)), backlog_(s.hold) {
         conns_.reserve(s.connections); // no reallocation: CQEs are routed by index
     }
 
     // Runs until every connection has ended. Returns a fatal loop error, if any.
+    // Held buffers are consumed and given back at the end either way.
     Result<void> run() {
-        if (Result<void> r = arm_accept(); !r)
-            return r;
-        while (ended_ < s_.connections) {
-            ifq_.refill().flush();
-            if (Result<unsigned> r = ring_.submit_and_wait(1); !r)
-                return std::move(r).error();
-            ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
-            ifq_.refill().flush();
-            if (Result<void> r = after_batch(); !r)
-                return r;
-        }
-        return {};
+        Result<void> r = loop();
+        drain_backlog();
+        ifq_.refill().flush();
+        return r;
     }
 
     [[nodiscard]] const std::vector<Connection> &connections() const noexcept { return conns_; }
@@ -225,6 +235,38 @@ public:
     }
 
 private:
+    Result<void> loop() {
+        if (Result<void> r = arm_accept(); !r)
+            return r;
+        while (ended_ < s_.connections) {
+            ifq_.refill().flush();
+            if (Result<unsigned> r = ring_.submit_and_wait(1); !r)
+                return std::move(r).error();
+            ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
+            ifq_.refill().flush();
+            if (Result<void> r = after_batch(); !r)
+                return r;
+        }
+        return {};
+    }
+
+    // The consumer's work on one buffer, in stream order; the buffer goes
+    // back to the refill queue when entry is destroyed, on return.
+    void consume(zcrx::BufferBacklog::Entry entry) noexcept {
+        if (!entry.buffer)
+            return;
+        Connection &c = conns_[entry.tag];
+        if (s_.verify && c.verifier.ok())
+            c.verifier.update(entry.buffer.data());
+        if (s_.checksum)
+            c.cksum.update(entry.buffer.data());
+    }
+
+    void drain_backlog() noexcept {
+        while (!backlog_.empty())
+            consume(backlog_.pop());
+    }
+
     Result<void> arm_accept() {
         io_uring_sqe *sqe = ring_.get_sqe();
         if (!sqe)
@@ -252,17 +294,19 @@ private:
         zcrx::Receive::Event ev = c.rx->on_cqe(cqe);
         switch (ev.kind) {
         case zcrx::CqeKind::data:
-            if (s_.verify && c.verifier.ok())
-                c.verifier.update(ev.buffer.data());
-            if (s_.checksum)
-                c.cksum.update(ev.buffer.data());
-            break; // ev.buffer goes back to the refill queue here
+            // Held back, or (no --hold) consumed and given back at once.
+            consume(backlog_.push({cqe.user_data, std::move(ev.buffer)}));
+            break;
         case zcrx::CqeKind::error:
             if (c.chunk_err == 0)
                 c.chunk_err = ev.err;
             break;
-        case zcrx::CqeKind::eof:
         case zcrx::CqeKind::retry:
+            // Out of buffers: holding more would only stall the re-arm.
+            if (ev.err != ENOSPC)
+                drain_backlog();
+            break;
+        case zcrx::CqeKind::eof:
         case zcrx::CqeKind::empty:
             break;
         }
@@ -338,6 +382,7 @@ private:
     bool accept_armed_ = false;
     std::optional<int> accept_res_;
     std::uint32_t ended_ = 0;
+    zcrx::BufferBacklog backlog_; // --hold; before its buffers' queue goes
 };
 
 // The verdict on one connection's data: "" if it is good.
@@ -408,6 +453,7 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
     j.key("region").value(s.region == zcrx::RegionKind::user ? "user" : "kernel");
     j.key("rq_entries").value(ifq.rq_entries());
     j.key("area_size").value(std::uint64_t{ifq.area().size()});
+    j.key("hold").value(s.hold);
     j.key("connections").begin_array();
     zcrx::ReceiveStats total;
     const std::vector<Connection> &conns = r.connections();
@@ -566,6 +612,10 @@ int main(int argc, char **argv) {
                                       "' is not user or kernel");
         }
         s.huge_pages = args.has("huge-pages");
+        // The kernel needs at least one buffer the consumer does not hold.
+        const long page_size = ::sysconf(_SC_PAGESIZE);
+        const std::uint64_t page = page_size > 0 ? static_cast<std::uint64_t>(page_size) : 4096;
+        s.hold = args.count_or("hold", 0, 0, zcrx::area_buffers(s.area_size, page) - 1);
         s.connections =
             static_cast<std::uint32_t>(args.count_or("connections", 1, 1, max_connections));
         s.verify = args.has("verify");

@@ -138,6 +138,42 @@ private:
     RefillQueueStats stats_{};
 };
 
+// A consumer's backlog: the newest `capacity` buffers received are kept, in
+// arrival order, and each one pushed beyond that displaces the oldest, which
+// the caller consumes and lets go. An application that finishes with its
+// buffers late looks like this to the kernel; a tool can use one to play such
+// an application and starve the kernel of buffers on purpose. Each entry has
+// a tag saying whose it is (a connection, say), so that entries of several
+// streams can share one backlog and still be consumed in stream order.
+//
+// Memory is allocated by the constructor only (std::bad_alloc): push() and
+// pop() do not allocate. Held buffers go back when the backlog is destroyed,
+// so it must go before their RefillQueue. One thread, like its handles.
+class BufferBacklog {
+public:
+    struct Entry {
+        std::uint64_t tag = 0;
+        BufferHandle buffer;
+    };
+
+    explicit BufferBacklog(std::size_t capacity) : slots_(capacity) {}
+
+    // Keep e. Returns the entry that must go now: the oldest if the backlog
+    // was full, e itself if the capacity is 0, else an entry without a buffer.
+    [[nodiscard]] Entry push(Entry e) noexcept;
+    // Take the oldest entry out (one without a buffer if there is none).
+    [[nodiscard]] Entry pop() noexcept;
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return slots_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+private:
+    std::vector<Entry> slots_; // a circular buffer, oldest at head_
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
+};
+
 inline void BufferHandle::reset() noexcept {
     if (RefillQueue *q = std::exchange(queue_, nullptr))
         q->release(off_, len_);

@@ -49,6 +49,13 @@ inline constexpr std::uint64_t refill_header_bytes = 64;
     return (bytes + page - 1) & ~(page - 1);
 }
 
+// Buffers an area of area_size bytes is cut into: one per page, the area
+// rounded up to whole pages as registration does (page a power of two).
+[[nodiscard]] constexpr std::uint64_t area_buffers(std::uint64_t area_size,
+                                                   std::uint64_t page) noexcept {
+    return area_size / page + (area_size % page != 0 ? 1 : 0);
+}
+
 // A refill-ring view over region at the offsets registration reported.
 // EINVAL if they do not fit the region or are misaligned, or if entries is
 // not a power of two.
