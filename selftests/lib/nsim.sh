@@ -134,6 +134,15 @@ nsim_wait_listen() {
 	return 1
 }
 
+# nsim_page_pools NS: "id inflight live|detached" for every page pool in
+# NS (- for the initial namespace), from netdev netlink.
+nsim_page_pools() {
+	local run=(ip netns exec "$1")
+
+	[ "$1" != - ] || run=()
+	"${run[@]}" python3 "$(dirname "${BASH_SOURCE[0]}")/netdev-dump.py" page-pools
+}
+
 # nsim_kick_cpus: run the receive softirq once on every CPU. An skb freed on
 # another CPU than the one that received it waits in that CPU's defer list
 # (skb_attempt_defer_free()) until the CPU next runs net_rx_action(): on an

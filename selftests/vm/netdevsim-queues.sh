@@ -20,12 +20,6 @@ reset_file() {
 	echo "/sys/kernel/debug/netdevsim/netdevsim$NSIM_ID_B/ports/0/queue_reset"
 }
 
-# page_pools: "id inflight live|detached" per page pool of B's namespace,
-# via the netdev netlink family.
-page_pools() {
-	ip netns exec "$NSIM_NS_B" python3 "$here/lib/netdev-dump.py" page-pools
-}
-
 restart_under_traffic() {
 	local pid i
 
@@ -52,7 +46,7 @@ old_pools_drain() {
 	local pools
 
 	for _ in $(seq 20); do
-		pools=$(page_pools)
+		pools=$(nsim_page_pools "$NSIM_NS_B")
 		if ! grep -q detached <<<"$pools" && [ "$(grep -c live <<<"$pools")" -eq 2 ]; then
 			tap_diag "page pools: $(tr '\n' ';' <<<"$pools")"
 			return 0

@@ -43,15 +43,6 @@ setup() {
 		{ sed 's/^/# nic: /' "$tmp/nic"; return 1; }
 }
 
-# page_pools NS: "id inflight live|detached" for every page pool in NS (-
-# for the initial namespace).
-page_pools() {
-	local run=(ip netns exec "$1")
-
-	[ "$1" != - ] || run=()
-	"${run[@]}" python3 "$here/lib/netdev-dump.py" page-pools
-}
-
 # pools_drained NS...: within 60 s no page pool in these namespaces is
 # detached (gone from its queue but still holding buffers). Buffers of
 # skbs freed on a CPU other than the receiving one come back only when
@@ -60,7 +51,7 @@ pools_drained() {
 	local ns pools
 
 	for _ in $(seq 60); do
-		pools=$(for ns in "$@"; do page_pools "$ns"; done)
+		pools=$(for ns in "$@"; do nsim_page_pools "$ns"; done)
 		grep -q detached <<<"$pools" || return 0
 		nsim_kick_cpus
 		sleep 1
@@ -69,26 +60,34 @@ pools_drained() {
 	return 1
 }
 
-# stream_start: a long stream into zcrx-recv, running for a few seconds;
-# recv_pid and send_pid are left to the caller.
-stream_start() {
+# stream_begin SIZE [RECV-ARGS...]: zcrx-recv on the queue and zcrx-send
+# of SIZE to it, both in the background; recv_pid and send_pid are left to
+# the caller.
+stream_begin() {
+	local size=$1
+
+	shift
 	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" --queue "$QUEUE" \
-		:: "$PORT" >"$tmp/recv" 2>&1 &
+		"$@" :: "$PORT" >"$tmp/recv" 2>&1 &
 	recv_pid=$!
 	nsim_wait_listen "$NSIM_NS_B" "$PORT" || return
-	ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 64M "$NSIM_IP4_B" "$PORT" \
+	ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size "$size" "$NSIM_IP4_B" "$PORT" \
 		>/dev/null 2>&1 &
 	send_pid=$!
-	sleep 4
+}
+
+# stream_start: a long stream, running for a few seconds.
+stream_start() {
+	stream_begin 64M && sleep 4
 }
 
 # verified_mib: one verified 1 MiB transfer on the queue. Registration may
 # find the queue still taken (EEXIST) while the previous ring is torn down
 # in the background: retry for a while.
 verified_mib() {
-	local i rc
+	local rc
 
-	for i in $(seq 20); do
+	for _ in $(seq 20); do
 		ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" \
 			--queue "$QUEUE" --verify --expect-bytes 1M :: "$PORT" >"$tmp/recv" 2>&1 &
 		recv_pid=$!
@@ -114,13 +113,7 @@ verified_mib() {
 restarted_mid_stream() {
 	local reset=/sys/kernel/debug/netdevsim/netdevsim$NSIM_ID_B/ports/0/queue_reset rc
 
-	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" --queue "$QUEUE" \
-		--verify --expect-bytes 4M :: "$PORT" >"$tmp/recv" 2>&1 &
-	recv_pid=$!
-	nsim_wait_listen "$NSIM_NS_B" "$PORT" || return
-	ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 4M "$NSIM_IP4_B" "$PORT" \
-		>/dev/null 2>&1 &
-	send_pid=$!
+	stream_begin 4M --verify --expect-bytes 4M || return
 	sleep 2
 	echo "$QUEUE" >"$reset" || tap_diag "restart 1 of queue $QUEUE failed"
 	sleep 2
