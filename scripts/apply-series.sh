@@ -24,6 +24,23 @@ case "${1:-}" in
 *) print_usage >&2; exit 2 ;;
 esac
 
+# report_hunks PATCH: which hunks of PATCH fail on the work tree's HEAD, per
+# file, tried in a scratch worktree so that nothing here changes.
+report_hunks() {
+	local patch=$1 scratch
+
+	scratch=$(mktemp -d "$ZCRX_BUILD/apply-check.XXXXXX")
+	git -C "$ZCRX_WORK_TREE" worktree add -q --detach "$scratch/tree" HEAD \
+		>/dev/null 2>&1 || { rm -rf "$scratch"; return 0; }
+	eprintf '%s: hunks of %s on %s:\n' "$PROG" "$(basename "$patch")" \
+		"$(git -C "$ZCRX_WORK_TREE" log -1 --format=%s "$ZCRX_BASE_TAG")"
+	git -C "$scratch/tree" apply --reject --verbose "$patch" 2>&1 |
+		grep -E '^(Checking patch|Applying patch|Hunk|Rejected hunk|error)' |
+		sed "s/^/$PROG:   /" >&2 || true
+	git -C "$ZCRX_WORK_TREE" worktree remove --force "$scratch/tree" >/dev/null 2>&1 || true
+	rm -rf "$scratch"
+}
+
 apply_one() {
 	local patch=$1 log
 
@@ -31,8 +48,10 @@ apply_one() {
 	printf '%s\n' "$log" | grep -E '^(error|Patch failed|CONFLICT)' >&2 ||
 		eprintf '%s\n' "$log"
 	git -C "$ZCRX_WORK_TREE" am --abort >/dev/null 2>&1 || true
+	report_hunks "$patch"
 	die "patch $(basename "$patch") does not apply to" \
-	    "$(git -C "$ZCRX_WORK_TREE" log -1 --format=%s "$ZCRX_BASE_TAG")"
+	    "$(git -C "$ZCRX_WORK_TREE" log -1 --format=%s "$ZCRX_BASE_TAG");" \
+	    "the hunks above marked 'Rejected' need rebasing"
 }
 
 main() {

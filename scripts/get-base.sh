@@ -10,24 +10,33 @@ source "$(dirname "$0")/lib.sh"
 
 print_usage() {
 	cat <<EOF
-usage: $PROG [--use-available] [--recreate]
+usage: $PROG [--pinned] [--dry-run] [--recreate]
 
-Download $ZCRX_TOP/kernel/base.env's Debian package with apt-get, check the
-source tarball's sha256 and create the kernel work tree $ZCRX_WORK_TREE.
+Download the Debian package that kernel/base.env pins with apt-get, check
+the source tarball's sha256 and create the kernel work tree $ZCRX_WORK_TREE.
 
-  --use-available  if the pinned version is gone from the mirror, use the
-                   newest version the mirror has (its checksum is printed,
-                   not checked); apply the series with scripts/apply-series.sh
-                   and it reports which patches fail
-  --recreate       throw away an existing work tree (and its commits) first
+If the pinned version is gone from the mirror (Debian replaces
+linux-source-6.12 in bookworm-security with each update), the newest
+version the mirror has is used instead, with a warning that names both
+versions and the new tarball's sha256; scripts/apply-series.sh then names
+any hunk of the series that does not apply to it.
+
+  --pinned    refuse to fall back: the pinned version or nothing
+  --dry-run   choose, fetch and check the tarball and report, but leave the
+              work tree alone
+  --recreate  throw away an existing work tree (and its commits) first
+
+Environment: ZCRX_BASE_ENV names another base.env (tests use it).
 EOF
 }
 
-use_available=0
+pinned_only=0
+dry_run=0
 recreate=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--use-available) use_available=1 ;;
+	--pinned) pinned_only=1 ;;
+	--dry-run) dry_run=1 ;;
 	--recreate) recreate=1 ;;
 	-h | --help) print_usage; exit 0 ;;
 	*) print_usage >&2; exit 2 ;;
@@ -35,7 +44,10 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-source "$ZCRX_TOP/kernel/base.env"
+base_env=${ZCRX_BASE_ENV:-$ZCRX_TOP/kernel/base.env}
+[ -f "$base_env" ] || die "no base description at $base_env"
+# shellcheck source=../kernel/base.env
+source "$base_env"
 dl_dir=$ZCRX_BUILD/dl
 deb=
 tarball=
@@ -51,6 +63,7 @@ fetch_deb() {
 
 	deb=$dl_dir/${BASE_DEB_PACKAGE}_${version}_all.deb
 	[ -f "$deb" ] && return 0
+	info "downloading $BASE_DEB_PACKAGE $version (about 150 MB)"
 	(cd "$dl_dir" && apt-get download -q "$BASE_DEB_PACKAGE=$version") \
 		>"$dl_dir/download.log" 2>&1 ||
 		die "apt-get download $BASE_DEB_PACKAGE=$version failed;" \
@@ -58,31 +71,55 @@ fetch_deb() {
 	[ -f "$deb" ] || die "apt-get download did not produce $deb"
 }
 
-# Pick the version to use; fail with the available one named.
+# newest_of VERSION...: the highest by Debian's ordering.
+newest_of() {
+	local best= v
+
+	for v in "$@"; do
+		if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
+			best=$v
+		fi
+	done
+	printf '%s\n' "$best"
+}
+
+# Print the version to use: the pin while the mirror has it, else the
+# newest one there (unless --pinned).
 choose_version() {
 	local newest
 
-	if apt-cache madison "$BASE_DEB_PACKAGE" 2>/dev/null |
-	   awk '{ print $3 }' | grep -qxF "$BASE_DEB_VERSION"; then
-		printf '%s\n' "$BASE_DEB_VERSION"
-		return
+	if ! available_versions | grep -qxF "$BASE_DEB_VERSION"; then
+		# The package lists may be old or missing (a new machine).
+		apt-get update -q >/dev/null 2>&1 || true
 	fi
-	apt-get update -q >/dev/null 2>&1 || true
 	if available_versions | grep -qxF "$BASE_DEB_VERSION"; then
 		printf '%s\n' "$BASE_DEB_VERSION"
 		return
 	fi
-	newest=$(available_versions | sort -V | tail -n1)
+	newest=$(newest_of $(available_versions))
 	[ -n "$newest" ] ||
 		die "$BASE_DEB_PACKAGE is not on the package mirror at all" \
 		    "(no network to the mirror, or no bookworm-security suite?)"
-	if [ "$use_available" -ne 1 ]; then
+	[ "$pinned_only" -eq 0 ] ||
 		die "pinned $BASE_DEB_PACKAGE $BASE_DEB_VERSION is no longer on" \
-		    "the mirror; it has $newest. Rerun with --use-available to" \
-		    "build on $newest (the series may need rebasing)."
-	fi
-	info "pinned $BASE_DEB_VERSION unavailable, using $newest"
+		    "the mirror (it has $newest) and --pinned forbids a fallback"
 	printf '%s\n' "$newest"
+}
+
+# The loud part of a fallback: what was pinned, what is used instead.
+report_fallback() {
+	local version=$1
+
+	info "=================================================================="
+	info "WARNING: the pinned base is no longer on the package mirror;"
+	info "building on the newest version it has instead."
+	info "  pinned: $BASE_DEB_PACKAGE $BASE_DEB_VERSION" \
+	     "(tarball sha256 $BASE_TARBALL_SHA256)"
+	info "  used:   $BASE_DEB_PACKAGE $version (tarball sha256 $sum)"
+	info "The series may not apply; scripts/apply-series.sh names any"
+	info "failing hunk. To pin the new base, put the used version and its"
+	info "sha256 into kernel/base.env."
+	info "=================================================================="
 }
 
 # extract_tarball VERSION: take the source tarball out of $deb into
@@ -97,14 +134,13 @@ extract_tarball() {
 		mv "$tarball.tmp" "$tarball"
 	fi
 	sum=$(sha256sum "$tarball" | cut -d' ' -f1)
-	if [ "$version" != "$BASE_DEB_VERSION" ]; then
-		info "unpinned base $version: tarball sha256 $sum"
-	elif [ "$sum" != "$BASE_TARBALL_SHA256" ]; then
+	if [ "$version" = "$BASE_DEB_VERSION" ] && [ "$sum" != "$BASE_TARBALL_SHA256" ]; then
 		rm -f "$tarball" "$deb"
 		die "checksum mismatch for $BASE_TARBALL of $BASE_DEB_PACKAGE" \
 		    "$version: expected $BASE_TARBALL_SHA256, got $sum;" \
 		    "refusing to use it"
 	fi
+	[ "$version" = "$BASE_DEB_VERSION" ] || report_fallback "$version"
 }
 
 # The base commit is reproducible: same tree, same identity, same dates.
@@ -150,27 +186,44 @@ EOF
 }
 
 main() {
-	local version existing
+	local version existing=
 
 	ensure_packages $ZCRX_PKGS_KERNEL
 	mkdir -p "$dl_dir"
 
 	if git -C "$ZCRX_WORK_TREE" rev-parse -q --verify "refs/tags/$ZCRX_BASE_TAG" >/dev/null 2>&1; then
 		existing=$(git -C "$ZCRX_WORK_TREE" log -1 --format=%s "$ZCRX_BASE_TAG")
-		if [ "$recreate" -eq 0 ]; then
-			case "$existing" in
-			*"$BASE_DEB_VERSION)") info "work tree up to date: $existing"; return 0 ;;
-			esac
-			[ "$use_available" -eq 1 ] && { info "work tree on $existing"; return 0; }
-			die "work tree $ZCRX_WORK_TREE is based on '$existing', not" \
-			    "$BASE_DEB_VERSION; rerun with --recreate (drops its commits;" \
-			    "export them first with scripts/export-series.sh)"
-		fi
+	fi
+	# A tree on the pin needs no mirror at all.
+	if [ "$dry_run" -eq 0 ] && [ "$recreate" -eq 0 ]; then
+		case "$existing" in
+		*"$BASE_DEB_PACKAGE $BASE_DEB_VERSION)")
+			info "work tree up to date: $existing"
+			return 0
+			;;
+		esac
 	fi
 
 	version=$(choose_version)
+	if [ "$dry_run" -eq 0 ] && [ "$recreate" -eq 0 ] && [ -n "$existing" ]; then
+		case "$existing" in
+		*"$BASE_DEB_PACKAGE $version)")
+			info "work tree up to date: $existing"
+			info "WARNING: that is not the pinned base $BASE_DEB_VERSION," \
+			     "which the mirror no longer has"
+			return 0
+			;;
+		esac
+		die "work tree $ZCRX_WORK_TREE is based on '$existing', not" \
+		    "$version; rerun with --recreate (drops its commits;" \
+		    "export them first with scripts/export-series.sh)"
+	fi
 	fetch_deb "$version"
 	extract_tarball "$version"
+	if [ "$dry_run" -eq 1 ]; then
+		info "would build on $BASE_DEB_PACKAGE $version (tarball sha256 $sum)"
+		return 0
+	fi
 	make_work_tree "$tarball" "$version" "$sum"
 	info "work tree ready: $ZCRX_WORK_TREE ($(git -C "$ZCRX_WORK_TREE" log -1 --format=%s))"
 }

@@ -14,6 +14,7 @@ export PATH=/usr/bin:$PATH
 ZCRX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ZCRX_BUILD=${ZCRX_BUILD:-$ZCRX_TOP/build}
 ZCRX_WORK_TREE=${ZCRX_WORK_TREE:-$ZCRX_BUILD/linux}
+ZCRX_PATCHES=${ZCRX_PATCHES:-$ZCRX_TOP/patches}
 ZCRX_BASE_TAG=zcrx-base
 PROG=${PROG:-$(basename "$0")}
 
@@ -31,15 +32,21 @@ die() {
 	exit 1
 }
 
-# Package sets, by what needs them. Debian bookworm names.
-ZCRX_PKGS_KERNEL="make gcc flex bison bc libelf-dev libssl-dev ccache cpio
-	xz-utils python3 git perl"
+# Package sets, by what needs them. Debian bookworm names. Every program
+# the scripts run must come from one of these or from a package every
+# Debian system has: scripts/check-deps.py, run by the test command, checks.
+# rsync: the kernel's headers_install; ncdevmem's source mirror.
+ZCRX_PKGS_KERNEL="make gcc libc6-dev flex bison bc libelf-dev libssl-dev
+	ccache cpio xz-utils python3 git perl rsync"
 ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
-ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod"
+# The guest runs the host's programs (its root is the host's, over 9p).
+ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod procps"
 ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev"
-ZCRX_PKGS_SERIES="git sparse python3-ply python3-git"
+ZCRX_PKGS_SERIES="git sparse python3-ply python3-git shfmt"
 # ncdevmem (scripts/build-ncdevmem.sh): YNL code generation and libmnl.
 ZCRX_PKGS_NCDEVMEM="make gcc rsync libmnl-dev python3-yaml python3-jsonschema"
+# scripts/check-fresh.sh: a minimal bookworm root, and a clone to put in it.
+ZCRX_PKGS_FRESH="debootstrap git"
 
 pkg_installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
@@ -86,11 +93,11 @@ require_work_tree() {
 series_patches() {
 	local f
 
-	[ -f "$ZCRX_TOP/patches/series" ] || return 0
+	[ -f "$ZCRX_PATCHES/series" ] || return 0
 	while read -r f; do
 		case "$f" in '' | '#'*) continue ;; esac
-		printf '%s\n' "$ZCRX_TOP/patches/$f"
-	done <"$ZCRX_TOP/patches/series"
+		printf '%s\n' "$ZCRX_PATCHES/$f"
+	done <"$ZCRX_PATCHES/series"
 }
 
 mkdir -p "$ZCRX_BUILD"
@@ -135,7 +142,7 @@ series_matches_tree() {
 	tmp=$(mktemp -d)
 	(format_series "$tmp") >/dev/null 2>&1 || rc=1
 	if [ "$rc" -eq 0 ]; then
-		diff -r -q "$tmp" "$ZCRX_TOP/patches" >/dev/null 2>&1 || rc=1
+		diff -r -q "$tmp" "$ZCRX_PATCHES" >/dev/null 2>&1 || rc=1
 	fi
 	rm -rf "$tmp"
 	return "$rc"

@@ -64,7 +64,7 @@ step() {
 	if [ "$rc" -ne 0 ]; then
 		tail -n 30 "$log" | sed 's/^/# /'
 	else
-		grep -E '(built|applied|ready|up to date|matches)' "$log" | sed 's/^/# /'
+		grep -E '(built|applied|ready|up to date|matches|checked)' "$log" | sed 's/^/# /'
 	fi
 	return "$rc"
 }
@@ -131,7 +131,11 @@ main() {
 	start=$(date +%s)
 	echo "# zcrx tests: $(date -u), $(nproc) CPUs"
 	step "install packages" ensure_packages $ZCRX_PKGS_KERNEL $ZCRX_PKGS_VM \
-		$ZCRX_PKGS_GUEST $ZCRX_PKGS_USER $ZCRX_PKGS_SERIES || finish
+		$ZCRX_PKGS_GUEST $ZCRX_PKGS_USER $ZCRX_PKGS_SERIES \
+		$ZCRX_PKGS_NCDEVMEM || finish
+	step "every program the scripts run comes from a listed package" \
+		"$ZCRX_TOP/scripts/check-deps.py"
+	tap base "$ZCRX_TOP/scripts/test-get-base.sh"
 	step "base tree (kernel/base.env)" "$ZCRX_TOP/scripts/get-base.sh" || finish
 	step "series applies (patches/)" "$ZCRX_TOP/scripts/apply-series.sh" || finish
 	tap series "$ZCRX_TOP/scripts/check-series.sh"

@@ -26,7 +26,7 @@ tap_skip() {
 }
 
 tap_diag() {
-	echo "# $*"
+	printf '%s\n' "$*" | sed 's/^/# /'
 }
 
 # tap_check DESCRIPTION COMMAND...: one result for one command.
