@@ -16,7 +16,8 @@ usage: $PROG [-o DIR] [--sparse] [debug|perf]
   -o DIR    build directory (default: $ZCRX_BUILD/kernel-VARIANT)
   --sparse  run sparse on every file compiled (C=1); see DIR/build.log
 
-Output: DIR/arch/x86/boot/bzImage and the uAPI headers in DIR/usr/include.
+Output: DIR/arch/x86/boot/bzImage, the uAPI headers in DIR/usr/include and,
+for a variant with modules (debug), the modules in DIR/modroot/lib/modules.
 EOF
 }
 
@@ -117,6 +118,15 @@ main() {
 		tail -n 40 "$out/build.log" >&2
 		die "kernel build failed; full log: $out/build.log"
 	}
+	if grep -qx 'CONFIG_MODULES=y' "$out/.config"; then
+		# modpost: an undefined symbol in a module is an error
+		kmake modules >>"$out/build.log" 2>&1 || {
+			tail -n 40 "$out/build.log" >&2
+			die "kernel modules build failed; full log: $out/build.log"
+		}
+		rm -rf "$out/modroot"
+		kmake modules_install INSTALL_MOD_PATH="$out/modroot" >/dev/null
+	fi
 	kmake headers_install INSTALL_HDR_PATH="$out/usr" >/dev/null
 	end=$(date +%s)
 	info "built $(kmake kernelrelease) ($variant) in $((end - start)) s:" \

@@ -35,9 +35,10 @@ die() {
 # Package sets, by what needs them. Debian bookworm names. Every program
 # the scripts run must come from one of these or from a package every
 # Debian system has: scripts/check-deps.py, run by the test command, checks.
-# rsync: the kernel's headers_install; ncdevmem's source mirror.
+# rsync: the kernel's headers_install; ncdevmem's source mirror. kmod:
+# depmod for modules_install.
 ZCRX_PKGS_KERNEL="make gcc libc6-dev flex bison bc libelf-dev libssl-dev
-	ccache cpio xz-utils python3 git perl rsync"
+	ccache cpio xz-utils python3 git perl rsync kmod"
 ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
 # The guest runs the host's programs (its root is the host's, over 9p).
 ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod procps"

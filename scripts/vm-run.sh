@@ -50,6 +50,10 @@ done
 case "$timeout_s" in '' | *[!0-9]*) die "-t wants seconds, got '$timeout_s'" ;; esac
 
 kernel=$ZCRX_BUILD/kernel-$variant/arch/x86/boot/bzImage
+# The kernel's modules, if it has any: the guest loads them from there.
+mods_arg=
+[ ! -d "$ZCRX_BUILD/kernel-$variant/modroot/lib/modules" ] ||
+	mods_arg=" zcrx.mods=$ZCRX_BUILD/kernel-$variant/modroot"
 vm_dir=$ZCRX_BUILD/vm
 initramfs=$vm_dir/initramfs.cpio.gz
 
@@ -85,7 +89,7 @@ qemu_args() {
 		-machine q35 -accel "$accel" -smp "$cpus" -m "$mem" \
 		-cpu "$([ "$accel" = kvm ] && echo host || echo max)" \
 		-kernel "$kernel" -initrd "$initramfs" \
-		-append "console=ttyS0 panic=-1 printk_devkmsg=on zcrx.top=$ZCRX_TOP zcrx.run=$run" \
+		-append "console=ttyS0 panic=-1 printk_devkmsg=on zcrx.top=$ZCRX_TOP zcrx.run=$run$mods_arg" \
 		-serial "file:$run/console.log" \
 		-device virtio-serial-pci \
 		-chardev stdio,id=out,signal=off \

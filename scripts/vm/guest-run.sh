@@ -33,6 +33,21 @@ kmemleak_report() {
 	fi
 }
 
+# A kernel with modules (the debug one) has netdevsim as a module, in the
+# build's module tree named by zcrx.mods= (the host's /lib/modules is not
+# the guest kernel's). Load it, so that the tests find the bus as they
+# would with netdevsim built in.
+load_modules() {
+	local arg mods=
+
+	for arg in $(cat /proc/cmdline); do
+		case "$arg" in zcrx.mods=*) mods=${arg#zcrx.mods=} ;; esac
+	done
+	[ -n "$mods" ] || return 0
+	modprobe -d "$mods" netdevsim ||
+		kmsg "zcrx-vm: cannot load netdevsim from $mods"
+}
+
 main() {
 	local rc
 
@@ -45,6 +60,7 @@ main() {
 	hostname zcrx-vm
 	ip link set lo up
 	echo 1 >/proc/sys/kernel/panic_on_oops
+	load_modules
 
 	kmsg "zcrx-vm: running $(head -c 200 "$run_dir/cmd" | tr '\n' ' ')"
 	(cd "$(cat "$run_dir/cwd")" && bash "$run_dir/cmd") </dev/null >"$out" 2>&1

@@ -55,7 +55,6 @@ nsim_pair_cleanup() {
 	nsim_del "$NSIM_ID_B"
 	ip netns del "$NSIM_NS_A" 2>/dev/null || true
 	ip netns del "$NSIM_NS_B" 2>/dev/null || true
-	ip netns del zcrx-kick 2>/dev/null || true
 	return 0
 }
 
@@ -143,20 +142,3 @@ nsim_page_pools() {
 	"${run[@]}" python3 "$(dirname "${BASH_SOURCE[0]}")/netdev-dump.py" page-pools
 }
 
-# nsim_kick_cpus: run the receive softirq once on every CPU. An skb freed on
-# another CPU than the one that received it waits in that CPU's defer list
-# (skb_attempt_defer_free()) until the CPU next runs net_rx_action(): on an
-# idle guest that may be never, and the skb's page pool cannot drain
-# meanwhile. A connection attempt over loopback from each CPU does it: the
-# SYN is queued to that CPU's backlog and processed there.
-nsim_kick_cpus() {
-	local ns=zcrx-kick cpu
-
-	ip netns add "$ns" 2>/dev/null
-	ip -n "$ns" link set lo up || return
-	for cpu in $(seq 0 $(($(nproc --all) - 1))); do
-		ip netns exec "$ns" taskset -c "$cpu" timeout 2 \
-			bash -c ': </dev/tcp/127.0.0.1/9' 2>/dev/null
-	done
-	return 0
-}

@@ -40,8 +40,8 @@ restart_under_traffic() {
 }
 
 # Once nothing holds their buffers, restarted queues' old pools go away:
-# only the two live pools remain. (Every CPU is kicked meanwhile: see
-# nsim_kick_cpus.)
+# only the two live pools remain. Nothing makes the CPUs receive meanwhile:
+# the pools flush skb frees deferred to idle CPUs themselves.
 old_pools_drain() {
 	local pools
 
@@ -51,7 +51,6 @@ old_pools_drain() {
 			tap_diag "page pools: $(tr '\n' ';' <<<"$pools")"
 			return 0
 		fi
-		nsim_kick_cpus
 		sleep 1
 	done
 	tap_diag "page pools: $(tr '\n' ';' <<<"$pools")"
