@@ -18,8 +18,13 @@ SCRIPTS=${SCRIPTS:-peer.sh ethtool-ring.sh ethtool-coalesce.sh ethtool-pause.sh 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# Per script: ethtool-coalesce.sh alone runs about a thousand ethtool and
+# awk processes, each a few hundred ms under TCG, and a loaded host doubles
+# that; a wide margin, and each script's time printed to keep it honest.
+SCRIPT_TIMEOUT=${SCRIPT_TIMEOUT:-1200}
+
 main() {
-	local t rc
+	local t rc start
 
 	for t in $SCRIPTS; do
 		if [ ! -f "$dir/$t" ]; then
@@ -28,9 +33,11 @@ main() {
 		fi
 		# They source their helpers by relative path; the tree is read-only
 		# in the guest, and they write nothing there.
-		(cd "$dir" && timeout 600 bash "./$t") >"$tmp/out" 2>&1
+		start=$SECONDS
+		(cd "$dir" && timeout "$SCRIPT_TIMEOUT" bash "./$t") >"$tmp/out" 2>&1
 		rc=$?
 		grep -v '^$' "$tmp/out" | tail -n 15 | sed 's/^/# /'
+		tap_diag "$t took $((SECONDS - start)) s (limit $SCRIPT_TIMEOUT s)"
 		case $rc in
 		0) tap_ok "netdevsim/$t" ;;
 		4) tap_skip "netdevsim/$t: skipped by the test" ;;

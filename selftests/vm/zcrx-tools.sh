@@ -108,8 +108,22 @@ send_verified() {
 	recv_wait
 }
 
+# placement zc|copy: the kernel's own count, in zcrx-recv's report, of how
+# the bytes were placed: a steered stream in place (at least 95%: a few
+# bytes may be copied), any other flow all by copy.
+placement() {
+	local line
+
+	line=$(grep -m1 '^kernel: ' "$tmp/recv.out") ||
+		{ tap_diag "zcrx-recv printed no placement"; return 1; }
+	case $1 in
+	zc) grep -qE '^kernel: [1-9][0-9]* bytes zero copy \((9[5-9]|100)\.[0-9]%\)' <<<"$line" ;;
+	copy) grep -qE '^kernel: 0 bytes zero copy .*, [1-9][0-9]* bytes by copy' <<<"$line" ;;
+	esac || { tap_diag "expected placement $1, got: $line"; return 1; }
+}
+
 # steered SIZE [RECV-ARGS...]: the payload of a steered stream, verified,
-# lands on the zero-copy queue.
+# lands on the zero-copy queue and is received in place.
 steered() {
 	local q1 size=$1
 
@@ -118,6 +132,7 @@ steered() {
 	send_verified "$size" 1 "$NSIM_IP4_B" "$PORT" "$@" || return
 	[ $(($(queue_bytes "$ZC_QUEUE") - q1)) -ge "$size" ] ||
 		{ tap_diag "the stream did not land on queue $ZC_QUEUE"; return 1; }
+	placement zc
 }
 
 several_json() {
@@ -148,6 +163,7 @@ copy_fallback() {
 	send_verified "$size" 1 "$NSIM_IP4_B" "$PORT_FB" "$@" || return
 	[ $(($(queue_bytes "$ZC_QUEUE") - q1)) -lt "$size" ] ||
 		{ tap_diag "the stream landed on queue $ZC_QUEUE"; return 1; }
+	placement copy
 }
 
 # The sender sends half of what the receiver expects and closes: a data
