@@ -156,16 +156,22 @@ def owner(path):
 
 
 def closure(pkgs):
-    """The packages that installing PKGS brings (Depends and PreDepends)."""
-    r = subprocess.run(
-        ["apt-cache", "depends", "--recurse", "--no-recommends",
-         "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces",
-         "--no-enhances", *sorted(pkgs)],
-        capture_output=True, text=True)
-    out = set(pkgs)
-    for line in r.stdout.splitlines():
-        if line and not line[0].isspace():
-            out.add(line.strip().split(":")[0])
+    """The installed packages that PKGS bring (Depends and Pre-Depends, as
+    dpkg recorded them: no package lists are needed)."""
+    out = set()
+    todo = list(pkgs)
+    while todo:
+        pkg = todo.pop()
+        if pkg in out:
+            continue
+        out.add(pkg)
+        r = subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Depends}, ${Pre-Depends}", pkg],
+            capture_output=True, text=True)
+        for dep in r.stdout.replace("|", ",").split(","):
+            name = dep.strip().split(" ")[0].split(":")[0]
+            if name and name not in out:
+                todo.append(name)
     return out
 
 
