@@ -11,12 +11,13 @@ source "$(dirname "$0")/lib.sh"
 
 print_usage() {
 	cat <<EOF
-usage: $PROG [-k debug|perf] [-t SECONDS] [-c CPUS] [-m MEM] [--console] -- COMMAND...
+usage: $PROG [-k debug|perf] [-t SECONDS] [-c CPUS] [-m MEM] [-a ARGS] [--console] -- COMMAND...
 
   -k VARIANT   kernel from build/kernel-VARIANT (default: debug)
   -t SECONDS   kill the guest after this long (default: 600)
   -c CPUS      vCPUs (default: 2)
   -m MEM       guest memory (default: 2G)
+  -a ARGS      add ARGS to the kernel command line (e.g. swiotlb=force)
   --console    also stream the kernel console to stderr
 
 COMMAND runs under bash in the current directory, as root, inside the guest;
@@ -32,6 +33,7 @@ variant=debug
 timeout_s=600
 cpus=2
 mem=2G
+append=
 console=0
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
 	-t) timeout_s=$2; shift ;;
 	-c) cpus=$2; shift ;;
 	-m) mem=$2; shift ;;
+	-a) append+=" $2"; shift ;;
 	--console) console=1 ;;
 	-h | --help) print_usage; exit 0 ;;
 	--) shift; break ;;
@@ -60,7 +63,7 @@ initramfs=$vm_dir/initramfs.cpio.gz
 # What in the kernel log means the kernel misbehaved, whatever the command said.
 splat_re='(BUG:|WARNING:|Oops|Kernel panic|general protection fault|KASAN|UBSAN|'
 splat_re+='possible circular locking|unreferenced object|stalled pool shutdown|'
-splat_re+='INFO: task .* blocked|rcu: INFO|self-detected stall|kmemleak report|'
+splat_re+='INFO: task .* blocked|rcu: INFO|self-detected stall|kmemleak report|kmemleak blind|'
 splat_re+='suspected memory leak)'
 
 build_initramfs() {
@@ -89,7 +92,7 @@ qemu_args() {
 		-machine q35 -accel "$accel" -smp "$cpus" -m "$mem" \
 		-cpu "$([ "$accel" = kvm ] && echo host || echo max)" \
 		-kernel "$kernel" -initrd "$initramfs" \
-		-append "console=ttyS0 panic=-1 printk_devkmsg=on zcrx.top=$ZCRX_TOP zcrx.run=$run$mods_arg" \
+		-append "console=ttyS0 panic=-1 printk_devkmsg=on zcrx.top=$ZCRX_TOP zcrx.run=$run$mods_arg$append" \
 		-serial "file:$run/console.log" \
 		-device virtio-serial-pci \
 		-chardev stdio,id=out,signal=off \

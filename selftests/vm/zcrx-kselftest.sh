@@ -6,7 +6,8 @@
 # area, copy fallback, kernel-mapped refill ring, byte limit), hostile
 # refill entries, and ring close / SIGKILL mid-stream followed by a new
 # registration. run-tests.sh builds it on the host into build/kselftest.
-# Each of its cases becomes one result here.
+# Each of its cases becomes one result here. Arguments go to the harness:
+# -r zcrx.stream_zc runs that case alone.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/tap.sh"
@@ -15,14 +16,15 @@ source "$here/lib/nsim.sh" # for the ethtool shim on PATH
 tree=$here/../build/linux/tools/testing/selftests/drivers/net/iou-zcrx
 bin=$here/../build/kselftest/iou-zcrx/iou-zcrx
 
-# kselftest: run the runner; re-emit its cases' results as ours, the rest
-# as diagnostics. Fails if the runner fails without a failed case to show.
+# kselftest [HARNESS OPTIONS]: run the runner; re-emit its cases' results
+# as ours, the rest as diagnostics. Fails if the runner fails without a
+# failed case to show.
 kselftest() {
 	local out rc line name failed=0
 
 	out=$(mktemp)
 
-	ZCRX_BIN=$bin timeout 2400 "$tree/iou-zcrx.sh" >"$out" 2>&1
+	ZCRX_BIN=$bin timeout 2400 "$tree/iou-zcrx.sh" "$@" >"$out" 2>&1
 	rc=$?
 	while IFS= read -r line; do
 		name=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<<"$line")
@@ -44,6 +46,6 @@ kselftest() {
 if [ ! -x "$bin" ]; then
 	tap_skip "iou-zcrx kselftest not built in $bin"
 else
-	kselftest
+	kselftest "$@"
 fi
 tap_done

@@ -135,24 +135,59 @@ restarted_mid_stream() {
 		pools_drained "$NSIM_NS_B"
 }
 
-# While a receiver holds the queue: header split cannot go off and the
-# channel count cannot drop below the queue.
-reconfig_refused() {
-	local ok=0
-
+# receiver_idle: a receiver that holds the queue and waits for a connection
+receiver_idle() {
 	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" --queue "$QUEUE" \
 		:: "$PORT" >"$tmp/recv" 2>&1 &
 	recv_pid=$!
-	nsim_wait_listen "$NSIM_NS_B" "$PORT" || return
-	ip netns exec "$NSIM_NS_B" ethtool -G "$NSIM_DEV_B" tcp-data-split off >/dev/null 2>&1
+	nsim_wait_listen "$NSIM_NS_B" "$PORT"
+}
+
+receiver_stop() {
+	kill "$recv_pid"
+	wait "$recv_pid" 2>/dev/null
+}
+
+# While a receiver holds the queue, header split cannot go off.
+split_off_refused() {
+	local ok=0
+
+	receiver_idle || return
+	if ip netns exec "$NSIM_NS_B" ethtool -G "$NSIM_DEV_B" tcp-data-split off >"$tmp/eth" 2>&1; then
+		tap_diag "ethtool -G tcp-data-split off succeeded"
+		ok=1
+	fi
+	sed 's/^/# ethtool: /' "$tmp/eth"
 	ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B" | grep -q "TCP data split:.*on" ||
 		{ tap_diag "header split went off under the provider"; ok=1; }
-	ip netns exec "$NSIM_NS_B" ethtool -L "$NSIM_DEV_B" combined 1 >/dev/null 2>&1
+	receiver_stop
+	return "$ok"
+}
+
+# With no ntuple rule and no RSS entry left on the queue, the memory
+# provider alone keeps the channel count from dropping below it, and the
+# kernel says so. The rules and RSS table come back afterwards.
+channels_refused() {
+	local ok=0 loc
+
+	receiver_idle || return
+	for loc in $(ip netns exec "$NSIM_NS_B" ethtool -n "$NSIM_DEV_B" |
+		awk '/^Filter:/ { print $2 }'); do
+		ip netns exec "$NSIM_NS_B" ethtool -N "$NSIM_DEV_B" delete "$loc" || ok=1
+	done
+	ip netns exec "$NSIM_NS_B" ethtool -X "$NSIM_DEV_B" default || ok=1
+	if ip netns exec "$NSIM_NS_B" ethtool -L "$NSIM_DEV_B" combined 1 >"$tmp/eth" 2>&1; then
+		tap_diag "ethtool -L combined 1 succeeded"
+		ok=1
+	fi
+	sed 's/^/# ethtool: /' "$tmp/eth"
+	grep -q "too low for existing memory provider" "$tmp/eth" ||
+		{ tap_diag "not refused for the memory provider"; ok=1; }
 	ip netns exec "$NSIM_NS_B" ethtool -l "$NSIM_DEV_B" |
 		awk '/^Current/ { cur = 1 } cur && /^Combined:/ { print $2; exit }' | grep -qx 2 ||
 		{ tap_diag "the zero-copy queue's channel went away"; ok=1; }
-	kill "$recv_pid"
-	wait "$recv_pid" 2>/dev/null
+	receiver_stop
+	setup || ok=1
 	return "$ok"
 }
 
@@ -234,8 +269,9 @@ main() {
 	setup || { tap_not_ok "netdevsim pair set up for zero-copy receive"; tap_done; return; }
 	tap_check "queue restarted twice mid-stream: data verified, old pools drain" \
 		restarted_mid_stream
-	tap_check "header split off and fewer channels refused while the queue has a provider" \
-		reconfig_refused
+	tap_check "header split off refused while the queue has a provider" split_off_refused
+	tap_check "fewer channels refused for the provider alone (no rule or RSS entry on the queue)" \
+		channels_refused
 	tap_check "receiver killed (SIGKILL) mid-stream; the queue registers again, pools drain" \
 		killed_mid_stream
 	tap_check "ring closed while its queue cannot restart; after a restart it registers again, pools drain" \

@@ -8,7 +8,7 @@
 # connections, both refill-region kinds), socat as the sender checked by
 # cksum, a stream not steered to the queue (copy fallback), a peer that closes
 # early, a tiny area with a fast and with a slow consumer (--hold: the kernel
-# runs short of buffers, the NIC drops, the copy path hits ENOBUFS), and the
+# runs short of buffers, the NIC drops, the copy path hits ENOMEM), and the
 # errors zcrx-recv promises: ENODEV, ERANGE, EPERM without CAP_NET_ADMIN,
 # EEXIST for a queue in use, EINVAL with header split off, usage errors.
 # TAP on stdout; exits 4 (skip) if the kernel or device lacks zcrx.
@@ -201,7 +201,7 @@ tiny_slow_steered() {
 
 # The slow consumer on the copy path: at most the buffers the page pool of
 # the idle zero-copy queue does not keep are free for copies, fewer than the
-# consumer wants to hold. The receive ends with ENOBUFS, zcrx-recv gives its
+# consumer wants to hold. The receive ends with ENOMEM, zcrx-recv gives its
 # held buffers back and re-arms, and the stream verifies.
 tiny_slow_copy() {
 	copy_fallback $((TINY_MB << 20)) "${TINY_ARGS[@]}" --hold 500 || return
@@ -330,7 +330,7 @@ main() {
 		steered $((TINY_MB << 20)) "${TINY_ARGS[@]}"
 	tap_check "tiny area, slow consumer (--hold $HOLD of 512), $TINY_MB MiB verified" \
 		tiny_slow_steered
-	tap_check "tiny area, slow consumer, copy fallback: ENOBUFS re-arms, verified" \
+	tap_check "tiny area, slow consumer, copy fallback: ENOMEM re-arms, verified" \
 		tiny_slow_copy
 	tap_check "unknown interface: exit 3, ENODEV" \
 		setup_error ENODEV --ifname zcrx-nosuch0 --queue 0

@@ -35,9 +35,12 @@ std::string_view recv_errno_advice(int err) noexcept {
                "must be IORING_RECV_MULTISHOT, the limit below UINT32_MAX, and addr, addr2, "
                "addr3 and msg_flags zero";
     case ENOTSOCK:
-    case EOPNOTSUPP:
+    case EPROTONOSUPPORT:
     case EAFNOSUPPORT:
         return "RECV_ZC works on connected TCP sockets only";
+    case EOPNOTSUPP:
+        return "the stream reached urgent data (MSG_OOB), which RECV_ZC does not receive: "
+               "read on past it with recv(), then issue RECV_ZC again";
     case ENOBUFS:
     case ENOMEM:
         return "no free buffer in the area, again and again: give buffers back sooner or use a "

@@ -179,14 +179,14 @@ TEST_CASE("a receive hands out buffers and ends at end of stream", "[recv]") {
     CHECK_FALSE(rx.arm(sqe).ok()); // done
 }
 
-TEST_CASE("ENOBUFS and ENOSPC end the request and ask for a re-arm", "[recv]") {
+TEST_CASE("ENOMEM, ENOBUFS and ENOSPC end the request and ask for a re-arm", "[recv]") {
     Fixture f;
     zcrx::Receive rx(f.queue, 3, 5, 1);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     CHECK(u32_at(sqe, 44) == 3);
 
-    for (const int err : {ENOBUFS, ENOSPC}) {
+    for (const int err : {ENOMEM, ENOBUFS, ENOSPC}) {
         const zcrx::Receive::Event ev = rx.on_cqe(Cqe32(1, -err, 0).get());
         CHECK(ev.kind == CqeKind::retry);
         CHECK(ev.err == err);
@@ -196,8 +196,8 @@ TEST_CASE("ENOBUFS and ENOSPC end the request and ask for a re-arm", "[recv]") {
         REQUIRE(rx.arm(sqe).ok());
         CHECK_FALSE(rx.needs_arm());
     }
-    CHECK(rx.stats().arms == 3);
-    CHECK(rx.stats().rearms == 2);
+    CHECK(rx.stats().arms == 4);
+    CHECK(rx.stats().rearms == 3);
 }
 
 TEST_CASE("re-arming without progress ends in an error", "[recv]") {
@@ -317,12 +317,14 @@ TEST_CASE("unclaimed CQEs give their buffers back", "[recv]") {
 TEST_CASE("receive errnos have receive advice", "[recv]") {
     CHECK(contains(zcrx::recv_errno_advice(EINVAL), "IORING_RECV_MULTISHOT"));
     CHECK(contains(zcrx::recv_errno_advice(-EINVAL), "IORING_RECV_MULTISHOT"));
-    CHECK(contains(zcrx::recv_errno_advice(EOPNOTSUPP), "TCP"));
+    CHECK(contains(zcrx::recv_errno_advice(EPROTONOSUPPORT), "TCP"));
+    CHECK(contains(zcrx::recv_errno_advice(EOPNOTSUPP), "MSG_OOB"));
     CHECK(contains(zcrx::recv_errno_advice(ENOSPC), "cq_entries"));
     CHECK(contains(zcrx::recv_errno_advice(ENOBUFS), "area"));
     CHECK(contains(zcrx::recv_errno_advice(EFAULT), "outside"));
     CHECK(zcrx::recv_errno_advice(EAGAIN).empty());
     CHECK(zcrx::recv_retryable(ENOBUFS));
+    CHECK(zcrx::recv_retryable(ENOMEM));
     CHECK(zcrx::recv_retryable(ENOSPC));
     CHECK_FALSE(zcrx::recv_retryable(EINVAL));
 }

@@ -89,7 +89,7 @@ std::string help_text() {
         "held shows up as a mismatch. N must be below the area's buffer count (area\n"
         "size / page size: 512 for 2M of 4K pages). Close to it, the kernel runs\n"
         "short: the NIC drops what it has no buffer for (the sender retransmits), and\n"
-        "a receive that finds no buffer to copy into ends with ENOBUFS; then every\n"
+        "a receive that finds no buffer to copy into ends with ENOMEM; then every\n"
         "held buffer goes back before the receive is re-armed.\n"
         "\n"
         "Options:\n";

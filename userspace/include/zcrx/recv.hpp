@@ -2,9 +2,10 @@
 //
 // One armed request posts a data CQE (res = length, IORING_CQE_F_MORE set)
 // for every chunk that lands in the area, until it ends with a CQE without
-// F_MORE: res 0 is end of stream (or the byte limit), -ENOBUFS/-ENOSPC mean
+// F_MORE: res 0 is end of stream (or the byte limit), -ENOMEM/-ENOSPC mean
 // the request ran out of copy buffers or CQ space (drain the CQ, give the
-// buffers back, flush, then re-arm), anything else is an error.
+// buffers back, flush, then re-arm), anything else is an error. A request
+// that completed data before running out stays armed and tries again.
 //
 // A Receive does not wait: the caller owns the loop. Per wait: flush the
 // refill queue, Ring::submit_and_wait(), route each CQE to its Receive by
@@ -36,8 +37,9 @@ void prep_recv_zc(io_uring_sqe *sqe, int fd, std::uint32_t len, std::uint32_t if
 [[nodiscard]] uapi::zcrx_cqe zcrx_cqe_of(const io_uring_cqe &cqe) noexcept;
 
 // A request that ended with this errno can be re-armed once the CQ is drained
-// and buffers are back: ENOBUFS (copy path found no free buffer; upstream
-// reports the same condition as ENOMEM) and ENOSPC (CQ full).
+// and buffers are back: ENOMEM (copy path found no free buffer; kernels of
+// this project before they matched upstream said ENOBUFS) and ENOSPC (CQ
+// full).
 [[nodiscard]] constexpr bool recv_retryable(int err) noexcept {
     return err == ENOBUFS || err == ENOSPC || err == ENOMEM;
 }
