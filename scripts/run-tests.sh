@@ -121,6 +121,16 @@ host_tests() {
 	return "$rc"
 }
 
+# build_kselftest: the series' kselftest, against the debug kernel's
+# exported headers, into build/kselftest (the guest runs it from there).
+build_kselftest() {
+	local out=$ZCRX_BUILD/kselftest/iou-zcrx
+
+	mkdir -p "$out" &&
+		make -s -C "$ZCRX_WORK_TREE/tools/testing/selftests/drivers/net/iou-zcrx" \
+			OUTPUT="$out" KHDR_INCLUDES="-isystem $ZCRX_BUILD/kernel-debug/usr/include"
+}
+
 # vm_tap WHAT VM-RUN-ARGS...: a VM run of in-guest tests that print TAP,
 # plus one result for its kernel log. A run that ends without its own
 # results (no boot, timeout) fails by its status.
