@@ -4,45 +4,86 @@
 # Run every in-guest test (selftests/vm/*.sh, or the ones named) and print
 # one flat TAP stream: "ok N - TEST: what". A test that exits non-zero
 # without reporting a failure, or that exits 4 (kselftest skip), is reported
-# as such. Runs inside the test VM (scripts/vm-run.sh).
+# as such, and so is one whose plan (1..N) is missing or does not match its
+# results. Runs inside the test VM (scripts/vm-run.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 [ "${ZCRX_IN_VM:-}" = 1 ] || { echo "run-vm.sh: run me in the VM: scripts/vm-run.sh -- $0" >&2; exit 2; }
 
 n=0
 failed=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 report() {
 	n=$((n + 1))
 	echo "$1 $n - $2"
 }
 
-run_test() {
-	local t=$1 name out rc fails
+# stamp START: each line of stdin as "SECONDS-SINCE-START<TAB>LINE"
+stamp() {
+	local start=$1 line
 
-	name=$(basename "$t" .sh)
-	echo "# === $name"
-	out=$(mktemp)
-	timeout "${TEST_TIMEOUT:-1800}" "$t" >"$out" 2>&1
-	rc=$?
-	fails=0
 	while IFS= read -r line; do
+		printf '%d\t%s\n' "$((SECONDS - start))" "$line"
+	done
+}
+
+# run_test TEST: run it into $work/NAME.out (stamped lines) and
+# $work/NAME.rc ("STATUS SECONDS").
+run_test() {
+	local name start
+
+	name=$(basename "$1" .sh)
+	start=$SECONDS
+	timeout "${TEST_TIMEOUT:-1800}" "$1" 2>&1 | stamp "$start" >"$work/$name.out"
+	echo "${PIPESTATUS[0]} $((SECONDS - start))" >"$work/$name.rc"
+}
+
+# report_test TEST: re-number its results into the flat stream, with how
+# long each result and the whole test took (the test command has a time
+# budget; see README).
+report_test() {
+	local name rc took fails=0 at line last=0 results=0 plan=
+
+	name=$(basename "$1" .sh)
+	echo "# === $name"
+	read -r rc took <"$work/$name.rc" || { rc=1; took='?'; }
+	while IFS=$'\t' read -r at line; do
 		case "$line" in
-		"ok "*" # SKIP"*) report ok "$name: ${line#ok * - }" ;;
-		"ok "*) report ok "$name: ${line#ok * - }" ;;
-		"not ok "*) report "not ok" "$name: ${line#not ok * - }"; fails=$((fails + 1)) ;;
-		"1.."*) ;;
+		"ok "* | "not ok "*)
+			if [ "$line" = "${line#not }" ]; then
+				report ok "$name: ${line#ok * - }"
+			else
+				report "not ok" "$name: ${line#not ok * - }"
+				fails=$((fails + 1))
+			fi
+			echo "#   ($((at - last)) s)"
+			last=$at
+			results=$((results + 1))
+			;;
+		"1.."*) plan=${line#1..} ;;
 		*) echo "# $line" ;;
 		esac
-	done <"$out"
-	rm -f "$out"
+	done <"$work/$name.out"
 	failed=$((failed + fails))
+	# A test that stops part-way (a hang cut short, a crash) must not pass
+	# on the results it gave before: its plan has to be there and match.
+	if [ "$rc" -ne 4 ] && [ "$plan" != "$results" ]; then
+		if [ -n "$plan" ]; then
+			report "not ok" "$name: $results results, but a plan of $plan"
+		else
+			report "not ok" "$name: $results results and no plan: it stopped early"
+		fi
+		failed=$((failed + 1))
+	fi
 	if [ "$rc" -eq 4 ]; then
 		report ok "$name # SKIP"
 	elif [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
 		report "not ok" "$name: exited $rc"
 		failed=$((failed + 1))
 	fi
+	echo "# --- $name: $took s"
 }
 
 main() {
@@ -53,6 +94,7 @@ main() {
 	fi
 	for t in "$@"; do
 		run_test "$t"
+		report_test "$t"
 	done
 	echo "1..$n"
 	[ "$failed" -eq 0 ]

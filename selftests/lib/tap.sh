@@ -25,8 +25,12 @@ tap_skip() {
 	echo "ok $TAP_N - $* # SKIP"
 }
 
+# tap_diag TEXT: TEXT as diagnostics, "# " before each line. Pure shell: a
+# process costs the better part of a second in the debug guest.
 tap_diag() {
-	printf '%s\n' "$*" | sed 's/^/# /'
+	local text=$*
+
+	printf '# %s\n' "${text//$'\n'/$'\n'# }"
 }
 
 # tap_check DESCRIPTION COMMAND...: one result for one command.

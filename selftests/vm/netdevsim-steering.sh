@@ -24,7 +24,12 @@ b_ethtool() {
 
 # queue_bytes: "q0 q1 q2 q3" RX byte counters of B's queues
 queue_bytes() {
-	b_ethtool -S "$NSIM_DEV_B" | awk '/^ *rx[0-9]+_bytes:/ { printf "%s ", $2 }'
+	local name value out
+
+	out=$(b_ethtool -S "$NSIM_DEV_B") || return
+	while read -r name value; do
+		[[ $name =~ ^rx[0-9]+_bytes:$ ]] && printf '%s ' "$value"
+	done <<<"$out"
 }
 
 # flow FAMILY ADDR PORT: one verified transfer of SIZE_KB from A to B.

@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/tap.sh"
 source "$here/lib/nsim.sh"
 
-SIZE_MB=${SIZE_MB:-4}
+SIZE_MB=${SIZE_MB:-2}
 PORT=${PORT:-5201}
 QUEUES=${QUEUES:-2}
 MTU=1500

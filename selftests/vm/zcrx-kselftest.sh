@@ -20,22 +20,23 @@ bin=$here/../build/kselftest/iou-zcrx/iou-zcrx
 # as ours, the rest as diagnostics. Fails if the runner fails without a
 # failed case to show.
 kselftest() {
-	local out rc line name failed=0
+	local rc line name failed=0
 
-	out=$(mktemp)
-
-	ZCRX_BIN=$bin timeout 2400 "$tree/iou-zcrx.sh" "$@" >"$out" 2>&1
-	rc=$?
-	while IFS= read -r line; do
-		name=$(sed -E 's/^(not )?ok [0-9]+ (- )?//' <<<"$line")
-		case $line in
-		"ok "*"# SKIP"*) tap_skip "iou-zcrx: ${name%% # SKIP*}" ;;
-		"ok "*) tap_ok "iou-zcrx: $name" ;;
-		"not ok "*) tap_not_ok "iou-zcrx: $name"; failed=1 ;;
-		*) tap_diag "$line" ;;
-		esac
-	done <"$out"
-	rm -f "$out"
+	# Results stream out as they come (run-vm.sh times each one); lastpipe
+	# keeps the loop, and what it counts, in this shell.
+	shopt -s lastpipe
+	ZCRX_BIN=$bin timeout 2400 "$tree/iou-zcrx.sh" "$@" 2>&1 |
+		while IFS= read -r line; do
+			name=$line
+			[[ $line =~ ^(not )?ok\ [0-9]+\ (-\ )?(.*)$ ]] && name=${BASH_REMATCH[3]}
+			case $line in
+			"ok "*"# SKIP"*) tap_skip "iou-zcrx: ${name%% # SKIP*}" ;;
+			"ok "*) tap_ok "iou-zcrx: $name" ;;
+			"not ok "*) tap_not_ok "iou-zcrx: $name"; failed=1 ;;
+			*) tap_diag "$line" ;;
+			esac
+		done
+	rc=${PIPESTATUS[0]}
 	if [ "$rc" -eq "$KSFT_SKIP" ]; then
 		tap_skip "iou-zcrx: the runner skipped"
 	elif [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
