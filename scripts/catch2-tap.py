@@ -3,7 +3,8 @@
 """Run a Catch2 (v2) test binary and print one TAP line per test case.
 
 Catch2's own TAP reporter prints one line per assertion; the project counts
-test cases. Usage: catch2-tap.py BINARY [PREFIX]. Exit status: the binary's.
+test cases. Usage: catch2-tap.py BINARY [PREFIX]. Exit status: the binary's,
+or 1 if it ran no test case.
 """
 import subprocess
 import sys
@@ -33,6 +34,12 @@ def main():
                     exp = (expr.findtext("Expanded") or "").strip()
                     print(f"#   {expr.get('filename')}:{expr.get('line')}: {orig} ({exp})")
     sys.stdout.write("".join("# " + l + "\n" for l in proc.stderr.splitlines()))
+    if n == 0:
+        # A binary that ran nothing proves nothing (a filter, a lost
+        # registration): that is a failure, not an empty pass.
+        print(f"not ok 1 - {prefix}{binary}: no test case ran (exit {proc.returncode})")
+        print("1..1")
+        return 1
     print(f"1..{n}")
     return proc.returncode
 

@@ -77,15 +77,18 @@ build_each() {
 }
 
 main() {
-	local patch name out
+	local patch name out from
 
 	require_work_tree
 	series_matches_tree
 	result $? "patches/ matches the work tree (run scripts/export-series.sh or scripts/apply-series.sh)"
 	while read -r patch; do
 		name=$(basename "$patch")
-		grep -q '^Signed-off-by: ' "$patch"
-		result $? "$name: Signed-off-by"
+		# the author signs off: the From: line's person is among the
+		# Signed-off-by lines (checkpatch checks only that there is one)
+		from=$(sed -n '1,/^$/s/^From: //p' "$patch")
+		[ -n "$from" ] && grep -qxF "Signed-off-by: $from" "$patch"
+		result $? "$name: Signed-off-by from its author (${from:-no From: line})"
 		out=$(checkpatch "$patch" 2>&1)
 		[ -z "$out" ]
 		result $? "$name: checkpatch --strict"

@@ -60,14 +60,16 @@ nsim_pair_cleanup() {
 
 # nsim_ifindex NS DEV
 nsim_ifindex() {
-	ip -n "$1" -o link show dev "$2" | cut -d: -f1
+	local out
+
+	out=$(ip -n "$1" -o link show dev "$2") && echo "${out%%:*}"
 }
 
-# nsim_addr NS DEV IP4 IP6
+# nsim_addr NS DEV IP4 IP6: the namespace's loopback and DEV up, DEV with
+# the addresses. One ip process (a batch): processes are slow in the guest.
 nsim_addr() {
-	ip -n "$1" link set dev "$2" up &&
-		ip -n "$1" addr add "$3/24" dev "$2" &&
-		ip -n "$1" addr add "$4/64" dev "$2" nodad
+	printf '%s\n' "link set dev lo up" "link set dev $2 up" "addr add $3/24 dev $2" \
+		"addr add $4/64 dev $2 nodad" | ip -n "$1" -b -
 }
 
 nsim_pair_setup() {
@@ -76,7 +78,6 @@ nsim_pair_setup() {
 	[ -d "$NSIM_BUS" ] || nsim_err "no $NSIM_BUS: kernel without netdevsim" || return
 	nsim_pair_cleanup
 	ip netns add "$NSIM_NS_A" && ip netns add "$NSIM_NS_B" || return
-	ip -n "$NSIM_NS_A" link set lo up && ip -n "$NSIM_NS_B" link set lo up || return
 	NSIM_DEV_A=$(nsim_new "$NSIM_ID_A" "$queues") && [ -n "$NSIM_DEV_A" ] || return
 	ip link set dev "$NSIM_DEV_A" netns "$NSIM_NS_A" || return
 	NSIM_DEV_B=$(nsim_new "$NSIM_ID_B" "$queues") && [ -n "$NSIM_DEV_B" ] || return
@@ -103,8 +104,34 @@ nsim_stat() {
 # nsim_ethtool_sum NS DEV REGEX: the sum of the device's ethtool -S
 # counters whose names match REGEX (e.g. '^rx[0-9]+_split_packets:').
 nsim_ethtool_sum() {
-	ip netns exec "$1" ethtool -S "$2" |
-		awk -v re="$3" '$1 ~ re { sum += $2 } END { print sum + 0 }'
+	local name value sum=0 out
+
+	# parsed here: each process costs the better part of a second in the
+	# debug guest, and the tests poll this
+	out=$(ip netns exec "$1" ethtool -S "$2") || return
+	while read -r name value; do
+		[[ ${name%:} =~ ${3%:} ]] && sum=$((sum + value))
+	done <<<"$out"
+	echo "$sum"
+}
+
+# nsim_queue_bytes NS DEV Q: the bytes RX queue Q of DEV has received.
+nsim_queue_bytes() {
+	nsim_ethtool_sum "$1" "$2" "^rx$3_bytes:"
+}
+
+# nsim_queue_flowing NS DEV Q [SECONDS]: RX queue Q's byte counter grows
+# within SECONDS (default 20): traffic runs through the queue right now.
+nsim_queue_flowing() {
+	local before now end=$((SECONDS + ${4:-20}))
+
+	before=$(nsim_queue_bytes "$1" "$2" "$3") || return
+	while [ "$SECONDS" -lt "$end" ]; do
+		now=$(nsim_queue_bytes "$1" "$2" "$3") || return
+		[ "$now" -gt "$before" ] && return 0
+		sleep 0.2
+	done
+	nsim_err "RX queue $3 of $2 received nothing in ${4:-20} s (at $before bytes)"
 }
 
 # nsim_set NS DEV ethtool-args...: e.g. nsim_set ns dev -G tcp-data-split on
@@ -121,24 +148,56 @@ nsim_mtu() {
 		ip -n "$NSIM_NS_B" link set dev "$NSIM_DEV_B" mtu "$1"
 }
 
-# nsim_wait_listen NS PORT: wait (5 s at most) until something listens on
-# TCP PORT in NS.
+# nsim_wait_listen NS PORT [PID [SECONDS]]: wait until something listens on
+# TCP PORT in NS; give up when process PID (the program meant to listen)
+# has exited, or after SECONDS (default NSIM_LISTEN_WAIT, 60). A receiver
+# registering a queue restarts it, after the queue let go of the previous
+# receiver's area in the background: on a loaded TCG guest that can take
+# seconds, so the one wait every test uses is in seconds, not in polls.
+NSIM_LISTEN_WAIT=${NSIM_LISTEN_WAIT:-60}
 nsim_wait_listen() {
-	local i
+	local end=$((SECONDS + ${4:-$NSIM_LISTEN_WAIT}))
 
-	for i in $(seq 50); do
-		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+	while :; do
+		[ -n "$(ss -N "$1" -Hltn "sport = :$2")" ] && return 0
+		[ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null ||
+			nsim_err "nothing listens on port $2: the program exited" || return
+		[ "$SECONDS" -lt "$end" ] ||
+			nsim_err "nothing listens on port $2 after ${4:-$NSIM_LISTEN_WAIT} s" || return
 		sleep 0.1
 	done
-	return 1
 }
 
 # nsim_page_pools NS: "id inflight live|detached" for every page pool in
-# NS (- for the initial namespace), from netdev netlink.
+# NS (- for the initial namespace), from netdev netlink. Fails if the dump
+# does.
 nsim_page_pools() {
 	local run=(ip netns exec "$1")
 
 	[ "$1" != - ] || run=()
-	"${run[@]}" python3 "$(dirname "${BASH_SOURCE[0]}")/netdev-dump.py" page-pools
+	"${run[@]}" python3 "$(dirname "${BASH_SOURCE[0]}")/netdev-dump.py" page-pools ||
+		nsim_err "page pool dump in namespace $1 failed"
+}
+
+# nsim_pools_settle LIVE NS...: wait (20 s at most) until the page pools in
+# these namespaces are exactly LIVE live ones and no detached one (gone from
+# its queue but still holding buffers). Prints the last dump; fails if a
+# dump fails or the pools never settle. Nothing here makes the CPUs
+# receive: buffers of skbs whose free was deferred to an idle CPU must come
+# back because the waiting pool flushes the deferred frees itself.
+nsim_pools_settle() {
+	local live=$1 ns pools
+
+	shift
+	for _ in $(seq 20); do
+		pools=$(for ns in "$@"; do nsim_page_pools "$ns" || exit; done) || return
+		if ! grep -q detached <<<"$pools" &&
+		   [ "$(grep -c ' live$' <<<"$pools")" -eq "$live" ]; then
+			echo "page pools: ${pools//$'\n'/; }"
+			return 0
+		fi
+		sleep 1
+	done
+	nsim_err "page pools did not settle to $live live, none detached: ${pools//$'\n'/; }"
 }
 

@@ -22,9 +22,14 @@ PORT=5301
 QUEUE=1
 tmp=$(mktemp -d)
 
+# Only what this test started: the other lane runs its own receivers.
 cleanup() {
-	pkill -9 -x zcrx-recv 2>/dev/null
-	pkill -9 -x zcrx-send 2>/dev/null
+	local pid
+
+	for pid in $(jobs -p); do
+		pkill -9 -P "$pid"
+		kill -9 "$pid"
+	done 2>/dev/null
 	nsim_pair_cleanup
 	rm -rf "$tmp"
 }
@@ -43,21 +48,15 @@ setup() {
 		{ sed 's/^/# nic: /' "$tmp/nic"; return 1; }
 }
 
-# pools_drained NS...: within 20 s no page pool in these namespaces is
-# detached (gone from its queue but still holding buffers). Nothing here
-# makes the CPUs receive: buffers of skbs whose free was deferred to an
-# idle CPU must come back because the waiting pool flushes the deferred
-# frees itself.
+# pools_drained LIVE NS...: the page pools the provider backed drain and go
+# away, leaving LIVE live ones (nsim_pools_settle).
 pools_drained() {
-	local ns pools
+	local out
 
-	for _ in $(seq 20); do
-		pools=$(for ns in "$@"; do nsim_page_pools "$ns"; done)
-		grep -q detached <<<"$pools" || return 0
-		sleep 1
-	done
-	tap_diag "page pools still holding buffers: $(tr '\n' ';' <<<"$pools")"
-	return 1
+	out=$(nsim_pools_settle "$@" 2>&1)
+	local rc=$?
+	tap_diag "$out"
+	return "$rc"
 }
 
 # in_place: the last receiver's stream was received in place, by the
@@ -66,25 +65,56 @@ in_place() {
 	grep -qE '^kernel: [1-9][0-9]* bytes zero copy \((9[5-9]|100)\.[0-9]%\)' "$tmp/recv"
 }
 
-# stream_begin SIZE [RECV-ARGS...]: zcrx-recv on the queue and zcrx-send
-# of SIZE to it, both in the background; recv_pid and send_pid are left to
-# the caller.
+# stream_begin [RECV-ARGS...]: zcrx-recv on the queue and a zcrx-send to it
+# that runs until it is stopped, both in the background (under timeout, so
+# that nothing here can hang); recv_pid and send_pid are left to the
+# caller.
 stream_begin() {
-	local size=$1
-
-	shift
-	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" --queue "$QUEUE" \
-		"$@" :: "$PORT" >"$tmp/recv" 2>&1 &
+	timeout 900 ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" \
+		--queue "$QUEUE" "$@" :: "$PORT" >"$tmp/recv" 2>&1 &
 	recv_pid=$!
-	nsim_wait_listen "$NSIM_NS_B" "$PORT" || return
-	ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size "$size" "$NSIM_IP4_B" "$PORT" \
-		>/dev/null 2>&1 &
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" "$recv_pid" || { tap_diag "no receiver: $(<"$tmp/recv")"; return 1; }
+	timeout 900 ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 1T "$NSIM_IP4_B" "$PORT" \
+		>"$tmp/send" 2>&1 &
 	send_pid=$!
 }
 
-# stream_start: a long stream, running for a few seconds.
+# stream_flowing: both ends of the stream are alive and data is reaching
+# the zero-copy queue right now, by its byte counter.
+stream_flowing() {
+	kill -0 "$recv_pid" 2>/dev/null || { tap_diag "the receiver is gone"; return 1; }
+	kill -0 "$send_pid" 2>/dev/null || { tap_diag "the sender is gone"; return 1; }
+	nsim_queue_flowing "$NSIM_NS_B" "$NSIM_DEV_B" "$QUEUE"
+}
+
+# stream_start: a stream that is flowing.
 stream_start() {
-	stream_begin 64M && sleep 4
+	stream_begin "$@" && stream_flowing
+}
+
+# signal SIG PID...: send SIG to the programs timeout(1) runs as PIDs (a
+# SIGKILL to timeout itself would leave the program running). All in one
+# kill: one end of a connection going would end the other in a moment.
+signal() {
+	local sig=$1 pid child
+	local -a children=()
+
+	shift
+	for pid in "$@"; do
+		child=$(pgrep -P "$pid") || { tap_diag "process $pid runs nothing"; return 1; }
+		children+=("$child")
+	done
+	kill "-$sig" "${children[@]}"
+}
+
+# reap PID STATUS WHAT: PID ends with exit status STATUS (within the
+# timeout it runs under).
+reap() {
+	local rc
+
+	wait "$1"
+	rc=$?
+	[ "$rc" -eq "$2" ] || { tap_diag "$3 exited $rc, not $2"; return 1; }
 }
 
 # verified_mib: one verified 1 MiB transfer on the queue. Registration may
@@ -97,7 +127,7 @@ verified_mib() {
 		ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" \
 			--queue "$QUEUE" --verify --expect-bytes 1M :: "$PORT" >"$tmp/recv" 2>&1 &
 		recv_pid=$!
-		if nsim_wait_listen "$NSIM_NS_B" "$PORT"; then
+		if nsim_wait_listen "$NSIM_NS_B" "$PORT" "$recv_pid" 2>/dev/null; then
 			ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 1M "$NSIM_IP4_B" "$PORT" \
 				>/dev/null
 			wait "$recv_pid"
@@ -115,24 +145,26 @@ verified_mib() {
 	return 1
 }
 
-# The queue is restarted twice under a verified stream (debugfs hook): the
-# provider stays installed, the new page pool takes the area, and buffers
-# of the old pool come back through the refill ring.
+# The queue is restarted twice under a verified stream (debugfs hook), each
+# time with data flowing through it before and after: the provider stays
+# installed, the new page pool takes the area, and buffers of the old pool
+# come back through the refill ring. The sender is then stopped, which
+# ends the stream with a FIN wherever it was.
 restarted_mid_stream() {
-	local reset=/sys/kernel/debug/netdevsim/netdevsim$NSIM_ID_B/ports/0/queue_reset rc
+	local reset=/sys/kernel/debug/netdevsim/netdevsim$NSIM_ID_B/ports/0/queue_reset i ok=0
 
-	stream_begin 4M --verify --expect-bytes 4M || return
-	sleep 2
-	echo "$QUEUE" >"$reset" || tap_diag "restart 1 of queue $QUEUE failed"
-	sleep 2
-	echo "$QUEUE" >"$reset" || tap_diag "restart 2 of queue $QUEUE failed"
-	wait "$send_pid"
-	wait "$recv_pid"
-	rc=$?
+	stream_start --verify || return
+	for i in 1 2; do
+		echo "$QUEUE" >"$reset" || { tap_diag "restart $i of queue $QUEUE failed"; ok=1; break; }
+		stream_flowing || { tap_diag "no data after restart $i"; ok=1; break; }
+	done
+	signal TERM "$send_pid" || ok=1
+	reap "$send_pid" 143 "zcrx-send (SIGTERM)" || ok=1
+	reap "$recv_pid" 0 "zcrx-recv" || ok=1
 	sed 's/^/# recv: /' "$tmp/recv"
 	# the new pools take the area again: still received in place
-	[ "$rc" -eq 0 ] && grep -q "pattern ok" "$tmp/recv" && in_place &&
-		pools_drained "$NSIM_NS_B"
+	[ "$ok" -eq 0 ] && grep -q "pattern ok" "$tmp/recv" && in_place &&
+		pools_drained 2 "$NSIM_NS_B"
 }
 
 # receiver_idle: a receiver that holds the queue and waits for a connection
@@ -140,7 +172,7 @@ receiver_idle() {
 	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" --queue "$QUEUE" \
 		:: "$PORT" >"$tmp/recv" 2>&1 &
 	recv_pid=$!
-	nsim_wait_listen "$NSIM_NS_B" "$PORT"
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" "$recv_pid"
 }
 
 receiver_stop() {
@@ -193,10 +225,11 @@ channels_refused() {
 
 killed_mid_stream() {
 	stream_start || return
-	kill -9 "$recv_pid"
-	wait "$recv_pid" 2>/dev/null
-	wait "$send_pid" 2>/dev/null
-	verified_mib && pools_drained "$NSIM_NS_B"
+	signal KILL "$recv_pid" || return
+	reap "$recv_pid" 137 "zcrx-recv (SIGKILL)" || return
+	# the receiver's socket went with unread data: a reset ends the sender
+	reap "$send_pid" 1 "zcrx-send" || return
+	verified_mib && pools_drained 2 "$NSIM_NS_B"
 }
 
 # The ring goes while the queue cannot be restarted (debugfs fails the next
@@ -208,9 +241,9 @@ closed_while_restart_fails() {
 
 	stream_start || return
 	echo 1 >"$dir/queue_fail_alloc" || return
-	kill -9 "$recv_pid"
-	wait "$recv_pid" 2>/dev/null
-	wait "$send_pid" 2>/dev/null
+	signal KILL "$recv_pid" || return
+	reap "$recv_pid" 137 "zcrx-recv (SIGKILL)" || return
+	reap "$send_pid" 1 "zcrx-send" || return
 	# the ring is torn down in the background
 	for _ in $(seq 40); do
 		[ "$(cat "$dir/queue_fail_alloc")" = 0 ] && break
@@ -225,38 +258,55 @@ closed_while_restart_fails() {
 		{ tap_diag "the failed restart was not reported"; return 1; }
 	echo "$QUEUE" >"$dir/queue_reset" ||
 		{ tap_diag "restarting queue $QUEUE afterwards failed"; return 1; }
-	verified_mib && pools_drained "$NSIM_NS_B"
+	verified_mib && pools_drained 2 "$NSIM_NS_B"
 }
 
+# The device goes away under a flowing stream. Its requests are not ended
+# (Documentation: Teardown): the receiver waits on until it is stopped,
+# and the ring's teardown then has no device to restart.
 device_deleted_mid_stream() {
 	stream_start || return
 	nsim_del "$NSIM_ID_B" || return
-	# No FIN can come any more: the ring goes when the receiver does.
-	sleep 2
-	kill "$send_pid" "$recv_pid" 2>/dev/null
-	wait "$recv_pid" 2>/dev/null
-	wait "$send_pid" 2>/dev/null
+	sleep 1
+	kill -0 "$recv_pid" 2>/dev/null || { tap_diag "the receiver ended: $(<"$tmp/recv")"; return 1; }
+	signal TERM "$recv_pid" "$send_pid" || return
+	reap "$recv_pid" 143 "zcrx-recv (SIGTERM)" || return
+	reap "$send_pid" 143 "zcrx-send (SIGTERM)" || return
 	# Pools of a deleted device move to its namespace's loopback device.
-	pools_drained "$NSIM_NS_B" || return
+	pools_drained 0 "$NSIM_NS_B" || return
 	setup && verified_mib
 }
 
+# The namespace's name goes under a flowing stream, but the receiver keeps
+# the namespace, its device and the provider alive: a second registration
+# of the queue from inside it finds the queue taken (EEXIST). When the
+# receiver goes, the namespace goes, the port moves to the initial one (it
+# is not unregistered), and its pools drain.
 netns_deleted_mid_stream() {
+	local dev
+
+	local recv
+
 	stream_start || return
+	recv=$(pgrep -P "$recv_pid") || return
 	ip netns del "$NSIM_NS_B" || return
-	kill -9 "$recv_pid" "$send_pid" 2>/dev/null
-	wait "$recv_pid" 2>/dev/null
-	wait "$send_pid" 2>/dev/null
-	# netdevsim ports are moved to the initial namespace, not unregistered
+	timeout 60 nsenter -t "$recv" -n "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" \
+		--queue "$QUEUE" :: "$((PORT + 1))" >"$tmp/again" 2>&1
+	sed 's/^/# second registration: /' "$tmp/again"
+	grep -q EEXIST "$tmp/again" || { tap_diag "the queue was not taken"; return 1; }
+	kill -0 "$recv" || { tap_diag "the receiver is gone"; return 1; }
+	signal KILL "$recv_pid" "$send_pid" || return
+	reap "$recv_pid" 137 "zcrx-recv (SIGKILL)" || return
+	reap "$send_pid" 137 "zcrx-send (SIGKILL)" || return
 	for _ in $(seq 30); do
-		[ -n "$(ls -A "$NSIM_BUS/devices/netdevsim$NSIM_ID_B/net" 2>/dev/null)" ] &&
-			ip -o link show dev "$(ls "$NSIM_BUS/devices/netdevsim$NSIM_ID_B/net")" \
-				>/dev/null 2>&1 && break
+		dev=$(ls "$NSIM_BUS/devices/netdevsim$NSIM_ID_B/net" 2>/dev/null)
+		[ -n "$dev" ] && ip -o link show dev "$dev" >/dev/null 2>&1 && break
 		sleep 1
 	done
-	tap_diag "receiving port now in the initial namespace:" \
-		"$(ls "$NSIM_BUS/devices/netdevsim$NSIM_ID_B/net" 2>/dev/null)"
-	pools_drained - || return
+	tap_diag "receiving port now in the initial namespace: ${dev:-none}"
+	[ -n "$dev" ] || return
+	# it is down there, so it has no live pool
+	pools_drained 0 - || return
 	setup && verified_mib
 }
 
