@@ -134,6 +134,21 @@ nsim_queue_flowing() {
 	nsim_err "RX queue $3 of $2 received nothing in ${4:-20} s (at $before bytes)"
 }
 
+# nsim_signal SIG PID...: send SIG to the programs timeout(1) runs as PIDs
+# (a SIGKILL to timeout itself would leave the program running). All in one
+# kill: one end of a connection going would end the other in a moment.
+nsim_signal() {
+	local sig=$1 pid child
+	local -a children=()
+
+	shift
+	for pid in "$@"; do
+		child=$(pgrep -P "$pid") || nsim_err "process $pid runs nothing" || return
+		children+=("$child")
+	done
+	kill "-$sig" "${children[@]}"
+}
+
 # nsim_set NS DEV ethtool-args...: e.g. nsim_set ns dev -G tcp-data-split on
 nsim_set() {
 	local ns=$1 dev=$2

@@ -25,7 +25,7 @@ reset_file() {
 # (zcrx-send's pattern, no fixed length) is then stopped, which ends the
 # stream with a FIN; what socat saved must be the pattern from byte 0.
 restart_under_traffic() {
-	local recv send child q ok=0
+	local recv send q ok=0
 
 	timeout 600 ip netns exec "$NSIM_NS_B" socat -u \
 		"TCP4-LISTEN:$PORT,reuseaddr" "OPEN:$tmp/recv,creat,trunc" &
@@ -41,23 +41,12 @@ restart_under_traffic() {
 	done
 	[ "$ok" -ne 0 ] || nsim_queue_flowing "$NSIM_NS_B" "$NSIM_DEV_B" 1 ||
 		{ tap_diag "nothing through queue 1 after the restarts"; ok=1; }
-	child=$(pgrep -P "$send") && kill -TERM "$child" || ok=1
+	nsim_signal TERM "$send" || ok=1
 	wait "$send"
 	[ $? -eq 143 ] || { tap_diag "sender did not end by SIGTERM"; ok=1; }
 	wait "$recv" || { tap_diag "receiver failed"; ok=1; }
 	tap_diag "received $(stat -c %s "$tmp/recv") bytes"
 	[ "$ok" -eq 0 ] && "$tools/zcrx-send" --verify-file "$tmp/recv"
-}
-
-# Once nothing holds their buffers, restarted queues' old pools go away:
-# only the two live pools remain.
-old_pools_drain() {
-	local out rc
-
-	out=$(nsim_pools_settle 2 "$NSIM_NS_B" 2>&1)
-	rc=$?
-	tap_diag "$out"
-	return "$rc"
 }
 
 reset_refused() {
@@ -87,7 +76,9 @@ main() {
 	ip netns exec "$NSIM_NS_B" ethtool -N "$NSIM_DEV_B" flow-type tcp4 dst-port "$PORT" action 1 >/dev/null
 	tap_check "restarting queues 1 and 0 under a flowing stream steered to queue 1: data verified" \
 		restart_under_traffic
-	tap_check "the restarted queues' old page pools drain and go away" old_pools_drain
+	# once nothing holds their buffers, only the two live pools remain
+	tap_check "the restarted queues' old page pools drain and go away" \
+		nsim_pools_settle 2 "$NSIM_NS_B"
 	tap_check "queue_reset of a queue that does not exist: EINVAL" \
 		reset_refused "Invalid argument" 2
 	tap_check "queue_reset on a device that is down: ENETDOWN" reset_while_down

@@ -48,17 +48,6 @@ setup() {
 		{ sed 's/^/# nic: /' "$tmp/nic"; return 1; }
 }
 
-# pools_drained LIVE NS...: the page pools the provider backed drain and go
-# away, leaving LIVE live ones (nsim_pools_settle).
-pools_drained() {
-	local out
-
-	out=$(nsim_pools_settle "$@" 2>&1)
-	local rc=$?
-	tap_diag "$out"
-	return "$rc"
-}
-
 # in_place: the last receiver's stream was received in place, by the
 # kernel's own count (at least 95%: a few bytes may be copied).
 in_place() {
@@ -90,21 +79,6 @@ stream_flowing() {
 # stream_start: a stream that is flowing.
 stream_start() {
 	stream_begin "$@" && stream_flowing
-}
-
-# signal SIG PID...: send SIG to the programs timeout(1) runs as PIDs (a
-# SIGKILL to timeout itself would leave the program running). All in one
-# kill: one end of a connection going would end the other in a moment.
-signal() {
-	local sig=$1 pid child
-	local -a children=()
-
-	shift
-	for pid in "$@"; do
-		child=$(pgrep -P "$pid") || { tap_diag "process $pid runs nothing"; return 1; }
-		children+=("$child")
-	done
-	kill "-$sig" "${children[@]}"
 }
 
 # reap PID STATUS WHAT: PID ends with exit status STATUS (within the
@@ -158,13 +132,13 @@ restarted_mid_stream() {
 		echo "$QUEUE" >"$reset" || { tap_diag "restart $i of queue $QUEUE failed"; ok=1; break; }
 		stream_flowing || { tap_diag "no data after restart $i"; ok=1; break; }
 	done
-	signal TERM "$send_pid" || ok=1
+	nsim_signal TERM "$send_pid" || ok=1
 	reap "$send_pid" 143 "zcrx-send (SIGTERM)" || ok=1
 	reap "$recv_pid" 0 "zcrx-recv" || ok=1
 	sed 's/^/# recv: /' "$tmp/recv"
 	# the new pools take the area again: still received in place
 	[ "$ok" -eq 0 ] && grep -q "pattern ok" "$tmp/recv" && in_place &&
-		pools_drained 2 "$NSIM_NS_B"
+		nsim_pools_settle 2 "$NSIM_NS_B"
 }
 
 # receiver_idle: a receiver that holds the queue and waits for a connection
@@ -225,11 +199,11 @@ channels_refused() {
 
 killed_mid_stream() {
 	stream_start || return
-	signal KILL "$recv_pid" || return
+	nsim_signal KILL "$recv_pid" || return
 	reap "$recv_pid" 137 "zcrx-recv (SIGKILL)" || return
 	# the receiver's socket went with unread data: a reset ends the sender
 	reap "$send_pid" 1 "zcrx-send" || return
-	verified_mib && pools_drained 2 "$NSIM_NS_B"
+	verified_mib && nsim_pools_settle 2 "$NSIM_NS_B"
 }
 
 # The ring goes while the queue cannot be restarted (debugfs fails the next
@@ -241,7 +215,7 @@ closed_while_restart_fails() {
 
 	stream_start || return
 	echo 1 >"$dir/queue_fail_alloc" || return
-	signal KILL "$recv_pid" || return
+	nsim_signal KILL "$recv_pid" || return
 	reap "$recv_pid" 137 "zcrx-recv (SIGKILL)" || return
 	reap "$send_pid" 1 "zcrx-send" || return
 	# the ring is torn down in the background
@@ -258,7 +232,7 @@ closed_while_restart_fails() {
 		{ tap_diag "the failed restart was not reported"; return 1; }
 	echo "$QUEUE" >"$dir/queue_reset" ||
 		{ tap_diag "restarting queue $QUEUE afterwards failed"; return 1; }
-	verified_mib && pools_drained 2 "$NSIM_NS_B"
+	verified_mib && nsim_pools_settle 2 "$NSIM_NS_B"
 }
 
 # The device goes away under a flowing stream. Its requests are not ended
@@ -269,11 +243,11 @@ device_deleted_mid_stream() {
 	nsim_del "$NSIM_ID_B" || return
 	sleep 1
 	kill -0 "$recv_pid" 2>/dev/null || { tap_diag "the receiver ended: $(<"$tmp/recv")"; return 1; }
-	signal TERM "$recv_pid" "$send_pid" || return
+	nsim_signal TERM "$recv_pid" "$send_pid" || return
 	reap "$recv_pid" 143 "zcrx-recv (SIGTERM)" || return
 	reap "$send_pid" 143 "zcrx-send (SIGTERM)" || return
 	# Pools of a deleted device move to its namespace's loopback device.
-	pools_drained 0 "$NSIM_NS_B" || return
+	nsim_pools_settle 0 "$NSIM_NS_B" || return
 	setup && verified_mib
 }
 
@@ -295,7 +269,7 @@ netns_deleted_mid_stream() {
 	sed 's/^/# second registration: /' "$tmp/again"
 	grep -q EEXIST "$tmp/again" || { tap_diag "the queue was not taken"; return 1; }
 	kill -0 "$recv" || { tap_diag "the receiver is gone"; return 1; }
-	signal KILL "$recv_pid" "$send_pid" || return
+	nsim_signal KILL "$recv_pid" "$send_pid" || return
 	reap "$recv_pid" 137 "zcrx-recv (SIGKILL)" || return
 	reap "$send_pid" 137 "zcrx-send (SIGKILL)" || return
 	for _ in $(seq 30); do
@@ -306,7 +280,7 @@ netns_deleted_mid_stream() {
 	tap_diag "receiving port now in the initial namespace: ${dev:-none}"
 	[ -n "$dev" ] || return
 	# it is down there, so it has no live pool
-	pools_drained 0 - || return
+	nsim_pools_settle 0 - || return
 	setup && verified_mib
 }
 
