@@ -33,16 +33,20 @@ nsim_err() {
 }
 
 # nsim_new ID QUEUES: create a one-port device, print its netdev name.
+# (Shell builtins only but for the sleep: a process costs the better part
+# of a second in the debug guest, and every test sets up pairs.)
 nsim_new() {
-	local id=$1 queues=$2 dir=$NSIM_BUS/devices/netdevsim$1/net i
+	local id=$1 queues=$2 dir=$NSIM_BUS/devices/netdevsim$1/net i f
 
 	echo "$id 1 $queues" >"$NSIM_BUS/new_device" ||
 		nsim_err "cannot create netdevsim device $id" || return
-	for i in $(seq 50); do
-		[ -n "$(ls -A "$dir" 2>/dev/null)" ] && break
+	for ((i = 0; i < 50; i++)); do
+		for f in "$dir"/*; do
+			[ -e "$f" ] && { echo "${f##*/}"; return 0; }
+		done
 		sleep 0.1
 	done
-	ls "$dir" 2>/dev/null | head -n1
+	nsim_err "netdevsim device $id has no netdev after 5 s"
 }
 
 nsim_del() {
@@ -53,8 +57,8 @@ nsim_del() {
 nsim_pair_cleanup() {
 	nsim_del "$NSIM_ID_A"
 	nsim_del "$NSIM_ID_B"
-	ip netns del "$NSIM_NS_A" 2>/dev/null || true
-	ip netns del "$NSIM_NS_B" 2>/dev/null || true
+	[ ! -e "/run/netns/$NSIM_NS_A" ] || ip netns del "$NSIM_NS_A" 2>/dev/null
+	[ ! -e "/run/netns/$NSIM_NS_B" ] || ip netns del "$NSIM_NS_B" 2>/dev/null
 	return 0
 }
 
