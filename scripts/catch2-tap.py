@@ -3,8 +3,9 @@
 """Run a Catch2 (v2) test binary and print one TAP line per test case.
 
 Catch2's own TAP reporter prints one line per assertion; the project counts
-test cases. Usage: catch2-tap.py BINARY [PREFIX]. Exit status: the binary's,
-or 1 if it ran no test case.
+test cases. Usage: catch2-tap.py BINARY [PREFIX [TEST-SPEC...]]: the test
+specs (e.g. "[thread]") pick the cases to run, all by default. Exit status:
+the binary's, or 1 if it ran no test case.
 """
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import xml.etree.ElementTree as ET
 def main():
     binary = sys.argv[1]
     prefix = sys.argv[2] + ": " if len(sys.argv) > 2 else ""
-    proc = subprocess.run([binary, "-r", "xml"], capture_output=True, text=True)
+    proc = subprocess.run([binary, "-r", "xml", *sys.argv[3:]], capture_output=True, text=True)
     try:
         root = ET.fromstring(proc.stdout)
     except ET.ParseError as err:

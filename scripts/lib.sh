@@ -149,13 +149,20 @@ series_matches_tree() {
 	return "$rc"
 }
 
-# meson_build DIR OPTION...: set up (once) or reconfigure DIR, then build.
+# meson_build DIR OPTION... [-- TARGET...]: set up (once) or reconfigure
+# DIR, then build the targets (everything by default).
 meson_build() {
 	local dir=$1
+	local -a opts=()
 
 	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
 	# A setup that failed half-way leaves a directory meson cannot use.
 	[ -f "$dir/meson-private/coredata.dat" ] || rm -rf "$dir"
-	{ [ -d "$dir" ] || meson setup "$dir" "$ZCRX_TOP" "$@"; } &&
-		meson configure "$dir" "$@" && meson compile -C "$dir"
+	{ [ -d "$dir" ] || meson setup "$dir" "$ZCRX_TOP" "${opts[@]}"; } &&
+		meson configure "$dir" "${opts[@]}" && meson compile -C "$dir" "$@"
 }

@@ -102,22 +102,28 @@ finish() {
 
 # host_tests: build the userspace (the uAPI check is a compile-time one
 # against the debug kernel's exported headers) and run the unit tests, then
-# again under AddressSanitizer, LeakSanitizer and UBSan.
+# again under AddressSanitizer, LeakSanitizer and UBSan, and the ones with
+# threads (the refill ring against a concurrent consumer) under
+# ThreadSanitizer: only they are built for that.
 host_tests() {
-	local plain=$ZCRX_BUILD/meson asan=$ZCRX_BUILD/meson-asan rc=0
-	local log=$ZCRX_BUILD/logs/meson.log
+	local plain=$ZCRX_BUILD/meson asan=$ZCRX_BUILD/meson-asan tsan=$ZCRX_BUILD/meson-tsan rc=0
+	local log=$ZCRX_BUILD/logs/meson.log what="userspace builds (plain, ASan+UBSan, TSan)"
 
 	if meson_build "$plain" -Dkernel_headers="$ZCRX_BUILD/kernel-debug/usr/include" >"$log" 2>&1 &&
-	   meson_build "$asan" -Db_sanitize=address,undefined >>"$log" 2>&1; then
-		echo "ok 1 - userspace builds (plain, ASan+UBSan); zcrx/uapi.hpp agrees with the kernel's uAPI headers"
+	   meson_build "$asan" -Db_sanitize=address,undefined >>"$log" 2>&1 &&
+	   meson_build "$tsan" -Db_sanitize=thread -- thread-tests >>"$log" 2>&1; then
+		echo "ok 1 - $what; zcrx/uapi.hpp agrees with the kernel's uAPI headers"
 	else
-		echo "not ok 1 - userspace builds (plain, ASan+UBSan); zcrx/uapi.hpp agrees with the kernel's uAPI headers"
+		echo "not ok 1 - $what; zcrx/uapi.hpp agrees with the kernel's uAPI headers"
 		tail -n 30 "$log" | sed 's/^/# /'
 		return 1
 	fi
 	"$ZCRX_TOP/scripts/catch2-tap.py" "$plain/userspace/tests/unit-tests" || rc=1
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
 		"$ZCRX_TOP/scripts/catch2-tap.py" "$asan/userspace/tests/unit-tests" asan || rc=1
+	TSAN_OPTIONS=halt_on_error=1 \
+		"$ZCRX_TOP/scripts/catch2-tap.py" "$tsan/userspace/tests/thread-tests" tsan "[thread]" ||
+		rc=1
 	return "$rc"
 }
 
