@@ -69,14 +69,24 @@ queue_bytes() {
 	nsim_ethtool_sum "$NSIM_NS_B" "$NSIM_DEV_B" "^rx$1_bytes:"
 }
 
-# apply: split on, RSS off queue 1, the port steered to queue 1; a stream
-# to the port lands there; undo puts everything back.
+# nic_state: what apply changes and undo must put back: header split,
+# the channel count, the RSS table (one block of text, to compare)
+nic_state() {
+	ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B" | grep 'TCP data split' | tail -n 1
+	ip netns exec "$NSIM_NS_B" ethtool -l "$NSIM_DEV_B" | sed -n '/^Current/,$p' | grep '^Combined'
+	ip netns exec "$NSIM_NS_B" ethtool -x "$NSIM_DEV_B"
+}
+
+# apply from one channel: two channels, split on, RSS off queue 1, the port
+# steered to queue 1; a stream to the port lands there; undo puts
+# everything back, the single channel and header split off included.
 nic_apply_steers_and_undoes() {
 	local before after q1 out
 
-	before=$(ip netns exec "$NSIM_NS_B" ethtool -x "$NSIM_DEV_B")
-	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" apply "$NSIM_DEV_B" --queue 1 --port "$PORT" 2>&1) ||
-		{ tap_diag "apply: $out"; return 1; }
+	ip netns exec "$NSIM_NS_B" ethtool -L "$NSIM_DEV_B" combined 1 || return
+	before=$(nic_state)
+	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" apply "$NSIM_DEV_B" --queue 1 --port "$PORT" \
+		--channels 2 2>&1) || { tap_diag "apply: $out"; return 1; }
 	echo "$out" | sed 's/^/# apply: /'
 	ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B" | grep -Eq 'TCP data split:[[:space:]]+on' ||
 		{ tap_diag "split is not on"; return 1; }
@@ -87,8 +97,9 @@ nic_apply_steers_and_undoes() {
 	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" undo "$NSIM_DEV_B" 2>&1) ||
 		{ tap_diag "undo: $out"; return 1; }
 	echo "$out" | sed 's/^/# undo: /'
-	after=$(ip netns exec "$NSIM_NS_B" ethtool -x "$NSIM_DEV_B")
-	[ "$before" = "$after" ] || { tap_diag "RSS table not restored"; return 1; }
+	after=$(nic_state)
+	[ "$before" = "$after" ] ||
+		{ tap_diag "not restored: before: $before"; tap_diag "after: $after"; return 1; }
 	[ "$(ip netns exec "$NSIM_NS_B" ethtool -n "$NSIM_DEV_B" | awk '/Total [0-9]+ rules/ { print $2 }')" = 0 ] ||
 		{ tap_diag "rules left behind"; return 1; }
 }
@@ -133,7 +144,7 @@ main() {
 	tap_check "zcrx-nic split: on, off, auto; a bad word is exit 2" nic_split
 	tap_check "zcrx-nic apply: refuses a NIC with ntuple off, exit 4, nothing changed" \
 		nic_apply_refuses
-	tap_check "zcrx-nic apply steers the port to its queue; undo restores the NIC" \
+	tap_check "zcrx-nic apply sets channels, split, RSS and a rule; undo restores all four" \
 		nic_apply_steers_and_undoes
 	tap_done
 }

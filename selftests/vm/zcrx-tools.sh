@@ -179,14 +179,18 @@ peer_closes_early() {
 # and in order, verified as each buffer is let go. (Holding more starves the
 # flow: netdevsim posts buffers only in NAPI, which only a frame arrival
 # schedules, so after the ring runs dry a frame is lost to every kick, and
-# TCP backs off.)
+# TCP backs off.) The consumer must really have held HOLD buffers at once:
+# else the area was never short and the test proves nothing.
 tiny_slow_steered() {
-	local drops
+	local drops peak
 
 	drops=$(queue_stat "$ZC_QUEUE" no_buf_drops)
 	steered $((TINY_MB << 20)) "${TINY_ARGS[@]}" --hold "$HOLD" || return
 	drops=$(($(queue_stat "$ZC_QUEUE" no_buf_drops) - drops))
 	tap_diag "queue $ZC_QUEUE dropped $drops frames for want of buffers, $(rearms) re-arms"
+	peak=$(sed -n 's/^held back: at most \([0-9]*\) of .*/\1/p' "$tmp/recv.out")
+	[ "${peak:-0}" -eq "$HOLD" ] ||
+		{ tap_diag "the consumer held at most ${peak:-no} buffers, not $HOLD"; return 1; }
 }
 
 # The slow consumer on the copy path: at most the buffers the page pool of

@@ -221,6 +221,8 @@ public:
     }
 
     [[nodiscard]] const std::vector<Connection> &connections() const noexcept { return conns_; }
+    // --hold: the most buffers the slow consumer ever kept back at once.
+    [[nodiscard]] std::size_t held_peak() const noexcept { return held_peak_; }
     // From the first accept to the last end of stream.
     [[nodiscard]] double seconds() const {
         if (conns_.empty())
@@ -296,6 +298,7 @@ private:
         case zcrx::CqeKind::data:
             // Held back, or (no --hold) consumed and given back at once.
             consume(backlog_.push({cqe.user_data, std::move(ev.buffer)}));
+            held_peak_ = std::max(held_peak_, backlog_.size());
             break;
         case zcrx::CqeKind::error:
             if (c.chunk_err == 0)
@@ -383,6 +386,7 @@ private:
     std::optional<int> accept_res_;
     std::uint32_t ended_ = 0;
     zcrx::BufferBacklog backlog_; // --hold; before its buffers' queue goes
+    std::size_t held_peak_ = 0;   // the most buffers backlog_ ever held
 };
 
 // The verdict on one connection's data: "" if it is good.
@@ -435,6 +439,9 @@ void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
         r.seconds(), gbit_per_s(total.bytes, r.seconds()),
         static_cast<unsigned long long>(total.cqes), static_cast<unsigned long long>(total.rearms),
         static_cast<unsigned long long>(rq.returned), static_cast<unsigned long long>(rq.batches));
+    if (s.hold)
+        std::printf("held back: at most %zu of --hold %llu buffers at once\n", r.held_peak(),
+                    static_cast<unsigned long long>(s.hold));
     if (kst)
         std::printf("kernel: %llu bytes zero copy (%.1f%%), %llu bytes by copy fallback, "
                     "%llu bad refill entries\n",
@@ -504,6 +511,7 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
     j.key("seconds").value(sec).key("gbit_per_s").value(gbit_per_s(total.bytes, sec));
     j.key("cqes").value(total.cqes).key("rearms").value(total.rearms);
     j.key("buffers_returned").value(rq.returned).key("refill_batches").value(rq.batches);
+    j.key("buffers_held_peak").value(std::uint64_t{r.held_peak()});
     j.end_object();
     j.key("kernel");
     if (kst)
