@@ -47,7 +47,7 @@ INDIRECT.update({
 # Ours: built by the test command or set up in the guest's PATH.
 OWN = {
     "zcrx-recv", "zcrx-send", "zcrx-nic", "ncdevmem", "iou-zcrx",
-    "unit-tests", "recv-one",
+    "unit-tests", "recv-one", "zcrx-bench",
 }
 
 # Words that are shell syntax or bash builtins, not programs.

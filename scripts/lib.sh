@@ -43,6 +43,8 @@ ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
 # The guest runs the host's programs (its root is the host's, over 9p).
 ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod procps util-linux"
 ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev"
+# scripts/run-bench.sh: the chart of the results.
+ZCRX_PKGS_BENCH="gnuplot-nox"
 ZCRX_PKGS_SERIES="git sparse python3-ply python3-git shfmt"
 # ncdevmem (scripts/build-ncdevmem.sh): YNL code generation and libmnl.
 ZCRX_PKGS_NCDEVMEM="make gcc rsync libmnl-dev python3-yaml python3-jsonschema"
@@ -165,4 +167,19 @@ meson_build() {
 	[ -f "$dir/meson-private/coredata.dat" ] || rm -rf "$dir"
 	{ [ -d "$dir" ] || meson setup "$dir" "$ZCRX_TOP" "${opts[@]}"; } &&
 		meson configure "$dir" "${opts[@]}" && meson compile -C "$dir" "$@"
+}
+
+# build_perf_vm: what a run on the perf kernel needs: the patched kernel's
+# perf variant, and the userspace tools (build/meson) built against its
+# uAPI headers. Progress goes to stderr.
+build_perf_vm() {
+	"$ZCRX_TOP/scripts/get-base.sh"
+	"$ZCRX_TOP/scripts/apply-series.sh"
+	"$ZCRX_TOP/scripts/build-kernel.sh" perf
+	info "building the userspace tools"
+	mkdir -p "$ZCRX_BUILD/logs"
+	meson_build "$ZCRX_BUILD/meson" \
+		-Dkernel_headers="$ZCRX_BUILD/kernel-perf/usr/include" \
+		>"$ZCRX_BUILD/logs/meson-main.log" 2>&1 ||
+		die "userspace build failed; see $ZCRX_BUILD/logs/meson-main.log"
 }

@@ -30,15 +30,7 @@ main() {
 	local start=$SECONDS
 
 	ensure_packages $ZCRX_PKGS_KERNEL $ZCRX_PKGS_VM $ZCRX_PKGS_GUEST $ZCRX_PKGS_USER
-	"$ZCRX_TOP/scripts/get-base.sh"
-	"$ZCRX_TOP/scripts/apply-series.sh"
-	"$ZCRX_TOP/scripts/build-kernel.sh" perf
-	info "building the userspace tools"
-	mkdir -p "$ZCRX_BUILD/logs"
-	meson_build "$ZCRX_BUILD/meson" \
-		-Dkernel_headers="$ZCRX_BUILD/kernel-perf/usr/include" \
-		>"$ZCRX_BUILD/logs/meson-main.log" 2>&1 ||
-		die "userspace build failed; see $ZCRX_BUILD/logs/meson-main.log"
+	build_perf_vm
 	info "booting the patched kernel and receiving $size_mb MiB with zero copy"
 	"$ZCRX_TOP/scripts/vm-run.sh" -k perf -t 1800 -- \
 		"echo \"guest kernel: \$(uname -r) (\$(uname -v))\";

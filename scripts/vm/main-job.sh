@@ -5,10 +5,13 @@
 # port's queue for zero-copy receive with zcrx-nic, stream SIZE_MB MiB of a
 # verifiable pattern from zcrx-send to zcrx-recv, and say how it went: the
 # bytes, the throughput, how much of it arrived in place and how much by
-# copy fallback, and what the NIC counted.
+# copy fallback, and what the NIC counted. Then put zcrx beside a copying
+# receive (epoll + recv) in the same boot: a few short rounds of zcrx-bench,
+# pinned as the benchmark is (scripts/vm/bench-lib.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/selftests/lib/nsim.sh"
+source "$top/scripts/vm/bench-lib.sh"
 
 bin=${ZCRX_BIN:-$top/build/meson/userspace/tools}
 size=$((${SIZE_MB:-1024} << 20))
@@ -16,6 +19,11 @@ port=5301
 queue=1
 recv_pid=
 out=$(mktemp -d)
+# The side-by-side: rounds of this many MiB per receive mode.
+cmp_rounds=3
+cmp_mb=$((${SIZE_MB:-1024} < 256 ? ${SIZE_MB:-1024} : 256))
+BENCH_PORT=$port
+BENCH_QUEUE=$queue
 
 cleanup() {
 	[ -z "$recv_pid" ] || kill "$recv_pid" 2>/dev/null || true
@@ -56,3 +64,7 @@ if [ "$rc" -ne 0 ]; then
 	exit "$rc"
 fi
 echo "== verified zero-copy receive of $((size >> 20)) MiB (TCG emulation: absolute rates say little)"
+
+echo "== zcrx beside a copying receive (epoll + recv), same boot: $cmp_rounds rounds of $cmp_mb MiB each, one flow, pinned"
+bench_pin
+bench_run "$bin" --modes epoll,zcrx --rounds "$cmp_rounds" --size "${cmp_mb}M"
