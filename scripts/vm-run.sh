@@ -184,9 +184,10 @@ main() {
 		trap 'kill "$console_pid" 2>/dev/null' EXIT
 	fi
 	set +e
-	# --foreground: an interrupt of this script reaches QEMU too.
+	# --foreground: an interrupt of this script reaches QEMU too. Line
+	# buffered, so that a long run's progress shows as it happens.
 	timeout --foreground -k 10 "$timeout_s" "${args[@]}" </dev/null |
-		tr -d '\r' | tee "$run/output.log"
+		stdbuf -oL tr -d '\r' | tee "$run/output.log"
 	rc=${PIPESTATUS[0]}
 	set -e
 	if [ -n "$console_pid" ]; then

@@ -5,7 +5,6 @@
 #include <cpuid.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -39,6 +38,7 @@
 #include "zcrx/fdinfo.hpp"
 #include "zcrx/ifq.hpp"
 #include "zcrx/json.hpp"
+#include "zcrx/net.hpp"
 #include "zcrx/recv.hpp"
 #include "zcrx/result.hpp"
 #include "zcrx/ring.hpp"
@@ -237,46 +237,6 @@ Result<std::uint32_t> interface_mtu(const std::string &ifname) {
     return static_cast<std::uint32_t>(ifr.ifr_mtu);
 }
 
-// ADDRESS PORT as a socket address (numeric only).
-struct SockAddr {
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-};
-
-Result<SockAddr> numeric_address(const std::string &address, std::uint16_t port) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    addrinfo *res = nullptr;
-    const std::string p = std::to_string(port);
-    if (const int rc = ::getaddrinfo(address.c_str(), p.c_str(), &hints, &res); rc != 0)
-        return Error(rc == EAI_SYSTEM ? errno : EINVAL, "use " + address + " as an address",
-                     rc == EAI_SYSTEM ? "" : ::gai_strerror(rc),
-                     "give the receiver's numeric IPv4 or IPv6 address");
-    SockAddr a;
-    std::memcpy(&a.ss, res->ai_addr, res->ai_addrlen);
-    a.len = res->ai_addrlen;
-    ::freeaddrinfo(res);
-    return a;
-}
-
-Result<Fd> listen_on(const SockAddr &a, std::string_view what) {
-    Fd fd(::socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    int err = fd ? 0 : errno;
-    const int one = 1;
-    if (!err && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        err = errno;
-    if (!err && ::bind(fd.get(), reinterpret_cast<const sockaddr *>(&a.ss), a.len) < 0)
-        err = errno;
-    if (!err && ::listen(fd.get(), 4) < 0)
-        err = errno;
-    if (err)
-        return Error(err, "listen for " + std::string(what), {},
-                     err == EADDRINUSE ? "pick another port or stop the program using it" : "");
-    return fd;
-}
-
 // ---- the sender: a thread of its own, maybe in another network namespace ----
 
 struct SendResult {
@@ -287,7 +247,7 @@ struct SendResult {
 
 class Sender {
 public:
-    Sender(const Settings &s, const SockAddr &to, std::span<const std::byte> data,
+    Sender(const Settings &s, const zcrx::SocketAddress &to, std::span<const std::byte> data,
            std::size_t period)
         : s_(s), to_(to), data_(data), period_(period) {}
 
@@ -318,9 +278,9 @@ private:
         }
         if (Result<void> ok = pin_to(s_.sender_cpu, "sender"); !ok)
             return ok;
-        sock_.reset(::socket(to_.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sock_.reset(::socket(to_.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (!sock_ ||
-            ::connect(sock_.get(), reinterpret_cast<const sockaddr *>(&to_.ss), to_.len) < 0)
+            ::connect(sock_.get(), reinterpret_cast<const sockaddr *>(&to_.addr), to_.len) < 0)
             return Error(errno, "connect to the receiver", {}, "");
         zcrx::RingConfig rc;
         rc.sq_entries = 4;
@@ -390,7 +350,7 @@ private:
     }
 
     const Settings &s_;
-    const SockAddr &to_;
+    const zcrx::SocketAddress &to_;
     std::span<const std::byte> data_;
     std::size_t period_;
     Fd sock_;
@@ -756,14 +716,6 @@ public:
         if (!mtu)
             return std::move(mtu).error();
         mtu_ = *mtu;
-        Result<SockAddr> za = numeric_address(s_.address, s_.port);
-        if (!za)
-            return std::move(za).error();
-        zcrx_addr_ = *za;
-        Result<SockAddr> ca = numeric_address(s_.address, s_.copy_port);
-        if (!ca)
-            return std::move(ca).error();
-        copy_addr_ = *ca;
         const auto uses = [&](Mode m) {
             return std::find(s_.modes.begin(), s_.modes.end(), m) != s_.modes.end();
         };
@@ -772,17 +724,18 @@ public:
             if (!z)
                 return std::move(z).error();
             zcrx_.emplace(std::move(z).value());
-            Result<Fd> l = listen_on(zcrx_addr_, "zcrx on port " + std::to_string(s_.port));
+            Result<Fd> l = zcrx::listen_tcp(s_.address, s_.port, 4);
             if (!l)
                 return std::move(l).error();
             zcrx_listener_ = std::move(l).value();
+            zcrx_addr_ = zcrx::local_address(zcrx_listener_.get());
         }
         if (uses(Mode::epoll) || uses(Mode::trunc) || uses(Mode::uring)) {
-            Result<Fd> l =
-                listen_on(copy_addr_, "the copying modes on port " + std::to_string(s_.copy_port));
+            Result<Fd> l = zcrx::listen_tcp(s_.address, s_.copy_port, 4);
             if (!l)
                 return std::move(l).error();
             copy_listener_ = std::move(l).value();
+            copy_addr_ = zcrx::local_address(copy_listener_.get());
         }
         if (uses(Mode::epoll) || uses(Mode::trunc)) {
             Result<EpollReceiver> e = EpollReceiver::create(s_.read_size);
@@ -861,7 +814,8 @@ public:
             std::printf("%s\n", line.c_str());
         }
         for (const Ratio &r : ratios())
-            std::printf("%s: %.2f\n", r.key.c_str(), r.value);
+            std::printf("%s: %s\n", r.key.c_str(),
+                        std::isfinite(r.value) ? format("%.2f", r.value).c_str() : "n/a");
         if (has(Mode::zcrx)) {
             const Sample *z = first(Mode::zcrx);
             if (z && z->zero_copy_percent)
@@ -1115,8 +1069,8 @@ private:
     std::string accel_;
     bench::PeriodicPattern pattern_; // what the sender sends, read-only
     std::uint32_t mtu_ = 0;
-    SockAddr zcrx_addr_;
-    SockAddr copy_addr_;
+    zcrx::SocketAddress zcrx_addr_; // the listeners', for the sender to connect to
+    zcrx::SocketAddress copy_addr_;
     std::optional<ZcrxReceiver> zcrx_; // its ring holds the queue until the end
     std::optional<EpollReceiver> epoll_;
     std::optional<UringReceiver> uring_;

@@ -1,7 +1,6 @@
 // zcrx-recv: accept TCP connections and receive them with io_uring zero-copy
 // receive, optionally verifying zcrx-send's pattern or computing a checksum.
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include "zcrx/fdinfo.hpp"
 #include "zcrx/ifq.hpp"
 #include "zcrx/json.hpp"
+#include "zcrx/net.hpp"
 #include "zcrx/pattern.hpp"
 #include "zcrx/recv.hpp"
 #include "zcrx/result.hpp"
@@ -172,34 +172,6 @@ std::string format_peer(const sockaddr_storage &ss) {
         port = ntohs(sin6->sin6_port);
     }
     return "[" + std::string(host) + "]:" + std::to_string(port);
-}
-
-Result<Fd> listen_on(const Settings &s) {
-    const std::string where = s.address + " port " + std::to_string(s.port);
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-    addrinfo *res = nullptr;
-    const std::string port = std::to_string(s.port);
-    if (const int rc = ::getaddrinfo(s.address.c_str(), port.c_str(), &hints, &res); rc != 0)
-        return Error(rc == EAI_SYSTEM ? errno : EINVAL, "use " + s.address + " as an address",
-                     rc == EAI_SYSTEM ? "" : ::gai_strerror(rc),
-                     "give a numeric IPv4 or IPv6 address");
-    Fd fd(::socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol));
-    int err = fd ? 0 : errno;
-    const int one = 1;
-    if (!err && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        err = errno;
-    if (!err && ::bind(fd.get(), res->ai_addr, res->ai_addrlen) < 0)
-        err = errno;
-    if (!err && ::listen(fd.get(), static_cast<int>(s.connections)) < 0)
-        err = errno;
-    ::freeaddrinfo(res);
-    if (err)
-        return Error(err, "listen on " + where, {},
-                     err == EADDRINUSE ? "pick another port or stop the program using it" : "");
-    return fd;
 }
 
 // Everything the receive loop works on. Set up in order, torn down in reverse:
@@ -565,7 +537,7 @@ int run(const Settings &s) {
         return setup_failure(ifq.error());
 
     // Listen only once the queue is ready: a listener means "send now".
-    Result<Fd> listener = listen_on(s);
+    Result<Fd> listener = zcrx::listen_tcp(s.address, s.port, static_cast<int>(s.connections));
     if (!listener)
         return setup_failure(listener.error());
 
