@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <cstdio>
 #include <limits>
 #include <system_error>
 
@@ -276,6 +277,34 @@ std::string option_help(std::span<const Option> options) {
         out += '\n';
     }
     return out;
+}
+
+int guard(std::string_view prog, int failure_status, const std::function<int()> &body) noexcept {
+    const int n = static_cast<int>(prog.size());
+    try {
+        return body();
+    } catch (const UsageError &e) {
+        std::fprintf(stderr, "%.*s: %s\nTry '%.*s --help'.\n", n, prog.data(), e.what(), n,
+                     prog.data());
+        return exit_usage;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "%.*s: %s\n", n, prog.data(), e.what());
+        return failure_status;
+    }
+}
+
+int run_tool(std::string_view prog, std::span<const Option> options, int argc, char **argv,
+             const std::function<std::string()> &help_text, int failure_status,
+             const std::function<int(const Args &)> &body) noexcept {
+    return guard(prog, failure_status, [&] {
+        const Args args = Args::parse(
+            options, std::span<const char *const>(argv + 1, static_cast<std::size_t>(argc - 1)));
+        if (args.has("help")) {
+            std::fputs(help_text().c_str(), stdout);
+            return exit_ok;
+        }
+        return body(args);
+    });
 }
 
 } // namespace zcrx::cli

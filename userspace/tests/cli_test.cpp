@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -211,4 +212,34 @@ TEST_CASE("option help lists every option in aligned columns", "[cli]") {
     CHECK(cli::option_help(long_one) == "      --a-very-long-option-name SOMETHING\n"
                                         "                                help\n"
                                         "      --x                       short\n");
+}
+
+TEST_CASE("guard maps a usage error to 2 and other exceptions to the tool's status", "[cli]") {
+    CHECK(cli::guard("t", 3, [] { return 7; }) == 7);
+    CHECK(cli::guard("t", 3, []() -> int { throw UsageError("bad"); }) == cli::exit_usage);
+    CHECK(cli::guard("t", 3, []() -> int { throw std::runtime_error("broken"); }) == 3);
+}
+
+TEST_CASE("run_tool answers --help itself and hands the parsed options on", "[cli]") {
+    const char *help_argv[] = {"t", "--help", nullptr};
+    bool ran = false;
+    CHECK(cli::run_tool(
+              "t", options, 2, const_cast<char **>(help_argv), [] { return std::string(); }, 1,
+              [&](const cli::Args &) {
+                  ran = true;
+                  return 0;
+              }) == cli::exit_ok);
+    CHECK_FALSE(ran);
+
+    const char *size_argv[] = {"t", "--size", "2K", nullptr};
+    CHECK(cli::run_tool(
+              "t", options, 3, const_cast<char **>(size_argv), [] { return std::string(); }, 1,
+              [](const cli::Args &args) {
+                  return static_cast<int>(args.size_or("size", 0, 0, 1 << 20) >> 10);
+              }) == 2);
+
+    const char *bad_argv[] = {"t", "--nope", nullptr};
+    CHECK(cli::run_tool(
+              "t", options, 2, const_cast<char **>(bad_argv), [] { return std::string(); }, 1,
+              [](const cli::Args &) { return 0; }) == cli::exit_usage);
 }

@@ -1127,55 +1127,45 @@ int run(const Settings &s) {
 } // namespace
 
 int main(int argc, char **argv) {
-    try {
-        const cli::Args args = cli::Args::parse(
-            options, std::span<const char *const>(argv + 1, static_cast<std::size_t>(argc - 1)));
-        if (args.has("help")) {
-            std::fputs(help_text().c_str(), stdout);
-            return cli::exit_ok;
-        }
-        args.expect_positional(2, 2, "ADDRESS PORT");
-        Settings s;
-        s.address = std::string(args.positional()[0]);
-        s.port = cli::parse_port(args.positional()[1], "PORT");
-        s.copy_port = args.has("copy-port")
-                          ? cli::parse_port(args.required("copy-port"), "--copy-port")
-                          : static_cast<std::uint16_t>(s.port + 1);
-        if (s.copy_port == s.port)
-            throw cli::UsageError("--copy-port must differ from PORT (PORT is steered to Q)");
-        s.ifname = std::string(args.required("ifname"));
-        s.queue = static_cast<std::uint32_t>(
-            cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX));
-        s.modes = parse_modes(args.value("modes").value_or("epoll,uring,zcrx,trunc"));
-        s.rounds = args.count_or("rounds", 5, 1, 1000);
-        s.size = args.size_or("size", s.size, 1, std::uint64_t{1} << 40);
-        if (const auto ns = args.value("sender-netns"))
-            s.sender_netns = std::string(*ns);
-        s.sender_cpu = cpu_option(args, "sender-cpu");
-        s.receiver_cpu = cpu_option(args, "receiver-cpu");
-        s.send_chunk = static_cast<std::size_t>(
-            args.size_or("send-chunk", s.send_chunk, 4096, std::uint64_t{64} << 20));
-        s.read_size = static_cast<std::size_t>(
-            args.size_or("read-size", s.read_size, 1, std::uint64_t{64} << 20));
-        s.buf_size = static_cast<std::uint32_t>(
-            args.size_or("buf-size", s.buf_size, 1, std::uint64_t{1} << 20));
-        s.bufs = static_cast<std::uint32_t>(args.count_or("bufs", s.bufs, 1, 32768));
-        if (!zcrx::is_power_of_two(s.bufs))
-            throw cli::UsageError("--bufs: " + std::to_string(s.bufs) + " is not a power of two");
-        s.area_size = args.size_or("area-size", s.area_size, 1, zcrx::max_area_len);
-        s.rq_entries = static_cast<std::uint32_t>(
-            args.count_or("rq-entries", s.rq_entries, 1, zcrx::max_rq_entries));
-        s.verify = args.has("verify");
-        s.json = args.has("json");
-        s.quiet = args.has("quiet");
-        // A receiver that goes away must be an error from send(), not a signal.
-        ::signal(SIGPIPE, SIG_IGN);
-        return run(s);
-    } catch (const cli::UsageError &e) {
-        std::fprintf(stderr, "zcrx-bench: %s\nTry 'zcrx-bench --help'.\n", e.what());
-        return cli::exit_usage;
-    } catch (const std::exception &e) {
-        std::fprintf(stderr, "zcrx-bench: %s\n", e.what());
-        return exit_setup;
-    }
+    return cli::run_tool(
+        "zcrx-bench", options, argc, argv, help_text, exit_setup, [](const cli::Args &args) {
+            args.expect_positional(2, 2, "ADDRESS PORT");
+            Settings s;
+            s.address = std::string(args.positional()[0]);
+            s.port = cli::parse_port(args.positional()[1], "PORT");
+            s.copy_port = args.has("copy-port")
+                              ? cli::parse_port(args.required("copy-port"), "--copy-port")
+                              : static_cast<std::uint16_t>(s.port + 1);
+            if (s.copy_port == s.port)
+                throw cli::UsageError("--copy-port must differ from PORT (PORT is steered to Q)");
+            s.ifname = std::string(args.required("ifname"));
+            s.queue = static_cast<std::uint32_t>(
+                cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX));
+            s.modes = parse_modes(args.value("modes").value_or("epoll,uring,zcrx,trunc"));
+            s.rounds = args.count_or("rounds", 5, 1, 1000);
+            s.size = args.size_or("size", s.size, 1, std::uint64_t{1} << 40);
+            if (const auto ns = args.value("sender-netns"))
+                s.sender_netns = std::string(*ns);
+            s.sender_cpu = cpu_option(args, "sender-cpu");
+            s.receiver_cpu = cpu_option(args, "receiver-cpu");
+            s.send_chunk = static_cast<std::size_t>(
+                args.size_or("send-chunk", s.send_chunk, 4096, std::uint64_t{64} << 20));
+            s.read_size = static_cast<std::size_t>(
+                args.size_or("read-size", s.read_size, 1, std::uint64_t{64} << 20));
+            s.buf_size = static_cast<std::uint32_t>(
+                args.size_or("buf-size", s.buf_size, 1, std::uint64_t{1} << 20));
+            s.bufs = static_cast<std::uint32_t>(args.count_or("bufs", s.bufs, 1, 32768));
+            if (!zcrx::is_power_of_two(s.bufs))
+                throw cli::UsageError("--bufs: " + std::to_string(s.bufs) +
+                                      " is not a power of two");
+            s.area_size = args.size_or("area-size", s.area_size, 1, zcrx::max_area_len);
+            s.rq_entries = static_cast<std::uint32_t>(
+                args.count_or("rq-entries", s.rq_entries, 1, zcrx::max_rq_entries));
+            s.verify = args.has("verify");
+            s.json = args.has("json");
+            s.quiet = args.has("quiet");
+            // A receiver that goes away must be an error from send(), not a signal.
+            ::signal(SIGPIPE, SIG_IGN);
+            return run(s);
+        });
 }

@@ -823,13 +823,5 @@ int run(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-    try {
-        return run(argc, argv);
-    } catch (const cli::UsageError &e) {
-        std::fprintf(stderr, "zcrx-nic: %s\nTry 'zcrx-nic --help'.\n", e.what());
-        return cli::exit_usage;
-    } catch (const std::exception &e) {
-        std::fprintf(stderr, "zcrx-nic: %s\n", e.what());
-        return cli::exit_failure;
-    }
+    return cli::guard("zcrx-nic", cli::exit_failure, [&] { return run(argc, argv); });
 }

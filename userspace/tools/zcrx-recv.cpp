@@ -565,50 +565,39 @@ int run(const Settings &s) {
 } // namespace
 
 int main(int argc, char **argv) {
-    try {
-        const cli::Args args = cli::Args::parse(
-            options, std::span<const char *const>(argv + 1, static_cast<std::size_t>(argc - 1)));
-        if (args.has("help")) {
-            std::fputs(help_text().c_str(), stdout);
-            return cli::exit_ok;
-        }
-        args.expect_positional(2, 2, "ADDRESS PORT");
-        Settings s;
-        s.address = std::string(args.positional()[0]);
-        s.port = cli::parse_port(args.positional()[1], "PORT");
-        s.ifname = std::string(args.required("ifname"));
-        s.queue = static_cast<std::uint32_t>(
-            cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX));
-        s.area_size = args.size_or("area-size", default_area_size, 1, zcrx::max_area_len);
-        s.rq_entries = static_cast<std::uint32_t>(
-            args.count_or("rq-entries", default_rq_entries, 1, zcrx::max_rq_entries));
-        if (const auto region = args.value("region")) {
-            if (*region == "user")
-                s.region = zcrx::RegionKind::user;
-            else if (*region == "kernel")
-                s.region = zcrx::RegionKind::kernel;
-            else
-                throw cli::UsageError("--region: '" + std::string(*region) +
-                                      "' is not user or kernel");
-        }
-        s.huge_pages = args.has("huge-pages");
-        // The kernel needs at least one buffer the consumer does not hold.
-        const long page_size = ::sysconf(_SC_PAGESIZE);
-        const std::uint64_t page = page_size > 0 ? static_cast<std::uint64_t>(page_size) : 4096;
-        s.hold = args.count_or("hold", 0, 0, zcrx::area_buffers(s.area_size, page) - 1);
-        s.connections =
-            static_cast<std::uint32_t>(args.count_or("connections", 1, 1, max_connections));
-        s.verify = args.has("verify");
-        s.checksum = args.has("checksum");
-        if (args.has("expect-bytes"))
-            s.expect_bytes = args.size_or("expect-bytes", 0, 0, UINT64_MAX);
-        s.json = args.has("json");
-        return run(s);
-    } catch (const cli::UsageError &e) {
-        std::fprintf(stderr, "zcrx-recv: %s\nTry 'zcrx-recv --help'.\n", e.what());
-        return cli::exit_usage;
-    } catch (const std::exception &e) {
-        std::fprintf(stderr, "zcrx-recv: %s\n", e.what());
-        return exit_data;
-    }
+    return cli::run_tool(
+        "zcrx-recv", options, argc, argv, help_text, exit_data, [](const cli::Args &args) {
+            args.expect_positional(2, 2, "ADDRESS PORT");
+            Settings s;
+            s.address = std::string(args.positional()[0]);
+            s.port = cli::parse_port(args.positional()[1], "PORT");
+            s.ifname = std::string(args.required("ifname"));
+            s.queue = static_cast<std::uint32_t>(
+                cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX));
+            s.area_size = args.size_or("area-size", default_area_size, 1, zcrx::max_area_len);
+            s.rq_entries = static_cast<std::uint32_t>(
+                args.count_or("rq-entries", default_rq_entries, 1, zcrx::max_rq_entries));
+            if (const auto region = args.value("region")) {
+                if (*region == "user")
+                    s.region = zcrx::RegionKind::user;
+                else if (*region == "kernel")
+                    s.region = zcrx::RegionKind::kernel;
+                else
+                    throw cli::UsageError("--region: '" + std::string(*region) +
+                                          "' is not user or kernel");
+            }
+            s.huge_pages = args.has("huge-pages");
+            // The kernel needs at least one buffer the consumer does not hold.
+            const long page_size = ::sysconf(_SC_PAGESIZE);
+            const std::uint64_t page = page_size > 0 ? static_cast<std::uint64_t>(page_size) : 4096;
+            s.hold = args.count_or("hold", 0, 0, zcrx::area_buffers(s.area_size, page) - 1);
+            s.connections =
+                static_cast<std::uint32_t>(args.count_or("connections", 1, 1, max_connections));
+            s.verify = args.has("verify");
+            s.checksum = args.has("checksum");
+            if (args.has("expect-bytes"))
+                s.expect_bytes = args.size_or("expect-bytes", 0, 0, UINT64_MAX);
+            s.json = args.has("json");
+            return run(s);
+        });
 }

@@ -411,46 +411,36 @@ int run_verify(const std::string &path, std::optional<std::uint64_t> expect_size
 } // namespace
 
 int main(int argc, char **argv) {
-    try {
-        const cli::Args args = cli::Args::parse(
-            options, std::span<const char *const>(argv + 1, static_cast<std::size_t>(argc - 1)));
-        if (args.has("help")) {
-            std::fputs(help_text().c_str(), stdout);
-            return cli::exit_ok;
-        }
-        if (const auto path = args.value("verify-file")) {
-            args.expect_positional(0, 0, "");
-            for (const char *o : {"file", "connections", "chunk"})
-                if (args.has(o))
-                    throw cli::UsageError("--verify-file does not take --" + std::string(o));
-            std::optional<std::uint64_t> size;
-            if (args.has("size"))
-                size = args.size_or("size", 0, 0, UINT64_MAX);
-            return run_verify(std::string(*path), size, args.has("json"));
-        }
+    return cli::run_tool(
+        "zcrx-send", options, argc, argv, help_text, cli::exit_failure, [](const cli::Args &args) {
+            if (const auto path = args.value("verify-file")) {
+                args.expect_positional(0, 0, "");
+                for (const char *o : {"file", "connections", "chunk"})
+                    if (args.has(o))
+                        throw cli::UsageError("--verify-file does not take --" + std::string(o));
+                std::optional<std::uint64_t> size;
+                if (args.has("size"))
+                    size = args.size_or("size", 0, 0, UINT64_MAX);
+                return run_verify(std::string(*path), size, args.has("json"));
+            }
 
-        args.expect_positional(2, 2, "HOST PORT");
-        Settings s;
-        s.host = std::string(args.positional()[0]);
-        s.port_number = cli::parse_port(args.positional()[1], "PORT");
-        s.port = std::to_string(s.port_number);
-        if (args.has("file") && args.has("size"))
-            throw cli::UsageError("--file and --size exclude each other (a file is sent whole)");
-        if (const auto f = args.value("file"))
-            s.file = std::string(*f);
-        s.size = args.size_or("size", default_size, 0, UINT64_MAX);
-        s.connections = args.count_or("connections", 1, 1, max_connections);
-        s.chunk = args.size_or("chunk", default_chunk, 1, max_chunk);
-        s.json = args.has("json");
+            args.expect_positional(2, 2, "HOST PORT");
+            Settings s;
+            s.host = std::string(args.positional()[0]);
+            s.port_number = cli::parse_port(args.positional()[1], "PORT");
+            s.port = std::to_string(s.port_number);
+            if (args.has("file") && args.has("size"))
+                throw cli::UsageError(
+                    "--file and --size exclude each other (a file is sent whole)");
+            if (const auto f = args.value("file"))
+                s.file = std::string(*f);
+            s.size = args.size_or("size", default_size, 0, UINT64_MAX);
+            s.connections = args.count_or("connections", 1, 1, max_connections);
+            s.chunk = args.size_or("chunk", default_chunk, 1, max_chunk);
+            s.json = args.has("json");
 
-        // A peer that goes away must be an error from send(), not a signal.
-        ::signal(SIGPIPE, SIG_IGN);
-        return run_send(s);
-    } catch (const cli::UsageError &e) {
-        std::fprintf(stderr, "zcrx-send: %s\nTry 'zcrx-send --help'.\n", e.what());
-        return cli::exit_usage;
-    } catch (const std::exception &e) {
-        std::fprintf(stderr, "zcrx-send: %s\n", e.what());
-        return cli::exit_failure;
-    }
+            // A peer that goes away must be an error from send(), not a signal.
+            ::signal(SIGPIPE, SIG_IGN);
+            return run_send(s);
+        });
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -95,5 +96,18 @@ private:
 
 // The options block of a --help text: one aligned line per option.
 [[nodiscard]] std::string option_help(std::span<const Option> options);
+
+// The frame of a tool's main(): runs body() and returns its status; a
+// UsageError becomes "PROG: what" plus "Try 'PROG --help'." on stderr and
+// exit_usage, any other exception "PROG: what" and failure_status.
+[[nodiscard]] int guard(std::string_view prog, int failure_status,
+                        const std::function<int()> &body) noexcept;
+
+// guard() around a tool without subcommands: parses argv against options,
+// prints help_text() and returns exit_ok on --help, else runs body(args).
+[[nodiscard]] int run_tool(std::string_view prog, std::span<const Option> options, int argc,
+                           char **argv, const std::function<std::string()> &help_text,
+                           int failure_status,
+                           const std::function<int(const Args &)> &body) noexcept;
 
 } // namespace zcrx::cli
