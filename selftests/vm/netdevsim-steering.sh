@@ -93,6 +93,22 @@ rule_count() {
 	b_ethtool -n "$NSIM_DEV_B" | awk '/Total [0-9]+ rules/ { print $2 }'
 }
 
+# The table set above still points at queue $ZC_QUEUE: fewer channels are
+# refused for that reason, and the channel count stays.
+channels_refused() {
+	local out
+
+	if out=$(b_ethtool -L "$NSIM_DEV_B" combined 2 2>&1); then
+		tap_diag "ethtool -L combined 2 succeeded"
+		return 1
+	fi
+	tap_diag "ethtool: $out"
+	[[ "$out" == *"too low for existing indirection table"* ]] ||
+		{ tap_diag "not refused for the indirection table"; return 1; }
+	b_ethtool -l "$NSIM_DEV_B" |
+		awk '/^Current/ { cur = 1 } cur && /^Combined:/ { print $2; exit }' | grep -qx "$QUEUES"
+}
+
 main() {
 	local others="5301 5302 5303 5304 5305 5306"
 
@@ -119,8 +135,7 @@ main() {
 		eval 'b_ethtool -K "$NSIM_DEV_B" ntuple off && [ "$(rule_count)" = 0 ] && b_ethtool -K "$NSIM_DEV_B" ntuple on'
 	tap_check "without the rule, the port follows RSS again (off queue $ZC_QUEUE)" \
 		flows_land 4 "$NSIM_IP4_B" $ZC_PORT ". . . 0"
-	tap_check "channels cannot drop a queue the indirection table uses" \
-		eval '! b_ethtool -L "$NSIM_DEV_B" combined 2 2>/dev/null'
+	tap_check "channels cannot drop a queue the indirection table uses" channels_refused
 	tap_done
 }
 

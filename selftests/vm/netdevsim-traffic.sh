@@ -84,8 +84,8 @@ iperf() {
 	nsim_wait_listen "$NSIM_NS_B" "$PORT" || { kill "$pid"; return 1; }
 	out=$(timeout 300 ip netns exec "$NSIM_NS_A" iperf3 -c "$NSIM_IP4_B" -p "$PORT" \
 		-n "${SIZE_MB}M" -f m 2>&1) || { echo "$out" | sed 's/^/# /'; kill "$pid"; return 1; }
-	wait "$pid"
 	echo "$out" | grep -E 'receiver$' | sed 's/^/# iperf3: /'
+	wait "$pid" || { tap_diag "the iperf3 server exited $?"; return 1; }
 }
 
 main() {

@@ -31,6 +31,36 @@ send_to_socat() {
 	return "${PIPESTATUS[0]}"
 }
 
+# flip_byte FILE OFFSET: change the byte at OFFSET (to its complement).
+flip_byte() {
+	local b
+
+	b=$(od -An -tu1 -j "$2" -N1 "$1") || return
+	# shellcheck disable=SC2059 # the format is the byte
+	printf "\\$(printf %03o $((255 - b)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# --verify-file on damaged copies of what socat saved: one byte changed is a
+# mismatch (exit 3) at that byte's stream offset; a copy cut short of --size
+# is a mismatch (exit 3) that gives both counts.
+verify_file_damage() {
+	local size=$((SIZE_MB << 20)) at=$(((SIZE_MB << 20) / 3 + 7)) out rc
+
+	[ -s "$tmp/recv" ] || { tap_diag "socat saved nothing to check"; return 1; }
+	cp "$tmp/recv" "$tmp/bad" && flip_byte "$tmp/bad" "$at" || return
+	out=$("$bin/zcrx-send" --verify-file "$tmp/bad" --size "$size" 2>&1)
+	rc=$?
+	tap_diag "exit $rc: $out"
+	[ "$rc" -eq 3 ] && [[ "$out" == *"mismatch at stream offset $at:"* ]] || return
+	head -c $((size - 1000)) "$tmp/recv" >"$tmp/short"
+	out=$("$bin/zcrx-send" --verify-file "$tmp/short" --size "$size" 2>&1)
+	rc=$?
+	tap_diag "exit $rc: $out"
+	[ "$rc" -eq 3 ] &&
+		[[ "$out" == *": $((size - 1000)) bytes match the pattern, but $size were expected"* ]]
+}
+
 # A refused connection is a runtime error (1) that names the peer.
 send_refused() {
 	local out rc
@@ -139,6 +169,8 @@ main() {
 		return
 	fi
 	tap_check "zcrx-send -> socat: $SIZE_MB MiB, verified by the pattern checker" send_to_socat
+	tap_check "zcrx-send --verify-file: a changed byte and a short file are exit 3, named" \
+		verify_file_damage
 	tap_check "zcrx-send: refused connection is exit 1 with the peer named" send_refused
 	tap_check "zcrx-nic show: channels and rings of a netdevsim port" nic_show
 	tap_check "zcrx-nic split: on, off, auto; a bad word is exit 2" nic_split

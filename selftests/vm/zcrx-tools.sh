@@ -5,7 +5,7 @@
 # socat) in the first namespace send to zcrx-recv in the second, which
 # receives with io_uring zero-copy receive on the queue zcrx-nic dedicated to
 # the port. Verified transfers (1 byte, a few MiB over IPv4 and IPv6, several
-# connections, both refill-region kinds), socat as the sender checked by
+# connections, both refill-region kinds, an area of huge pages), socat as the sender checked by
 # cksum, a stream not steered to the queue (copy fallback), a peer that closes
 # early, a tiny area with a fast and with a slow consumer (--hold: the kernel
 # runs short of buffers, the NIC drops, the copy path hits ENOMEM), and the
@@ -203,6 +203,47 @@ tiny_slow_copy() {
 	[ "$(rearms)" -gt 0 ] || { tap_diag "no re-arm: the copy path never ran short"; return 1; }
 }
 
+hugepages_free() {
+	awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo
+}
+
+# huge_pages_stream: the area backed by huge pages (--huge-pages). With none
+# reserved the map fails with ENOMEM, named. With two reserved, a 4 MiB area
+# takes both while the receiver runs, a steered stream lands in them in
+# place, and once the receiver has gone both are free again: nothing keeps
+# the area pinned after teardown.
+huge_pages_stream() {
+	local ok=0 size=$((SIZE_MB << 20)) q1 t
+
+	echo 0 >/proc/sys/vm/nr_hugepages || return
+	recv_error 3 "zcrx-recv: map the area for * queue *: *[(]ENOMEM[)];*" \
+		--ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" --area-size 4M --huge-pages || ok=1
+	echo 2 >/proc/sys/vm/nr_hugepages
+	[ "$(hugepages_free)" = 2 ] || { tap_diag "could not reserve 2 huge pages"; return 1; }
+	q1=$(queue_bytes "$ZC_QUEUE")
+	if recv_start "$PORT" --verify --expect-bytes "$size" --area-size 4M --huge-pages; then
+		[ "$(hugepages_free)" = 0 ] ||
+			{ tap_diag "the area took $((2 - $(hugepages_free))) of 2 huge pages"; ok=1; }
+		timeout 300 ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size "$size" \
+			"$NSIM_IP4_B" "$PORT" | sed 's/^/# send: /'
+		[ "${PIPESTATUS[0]}" -eq 0 ] || ok=1
+		recv_wait || ok=1
+		[ $(($(queue_bytes "$ZC_QUEUE") - q1)) -ge "$size" ] ||
+			{ tap_diag "the stream did not land on queue $ZC_QUEUE"; ok=1; }
+		placement zc || ok=1
+	else
+		ok=1
+	fi
+	for t in $(seq 30); do
+		[ "$(hugepages_free)" = 2 ] && break
+		sleep 1
+	done
+	tap_diag "huge pages free after the receiver: $(hugepages_free) of 2 (${t} s)"
+	[ "$(hugepages_free)" = 2 ] || ok=1
+	echo 0 >/proc/sys/vm/nr_hugepages
+	return "$ok"
+}
+
 # recv_error RC PATTERN ARGS...: zcrx-recv, run in the receiver's namespace
 # (under the command in the array recv_prefix, if the caller has one),
 # exits RC with a message matching the glob PATTERN.
@@ -321,6 +362,8 @@ main() {
 	tap_check "socat over IPv6 as the sender, cksum matches" socat_cksum
 	tap_check "copy fallback: a port not steered to the queue, verified" \
 		copy_fallback $((SIZE_MB << 20))
+	tap_check "huge pages: none reserved is ENOMEM; two back the area, in place, then freed" \
+		huge_pages_stream
 	tap_check "peer closes early: exit 1, received 512K of 1M expected" peer_closes_early
 	tap_check "tiny area (2M, 64 refill entries), fast consumer, $TINY_MB MiB verified" \
 		steered $((TINY_MB << 20)) "${TINY_ARGS[@]}"
