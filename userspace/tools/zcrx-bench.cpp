@@ -574,7 +574,8 @@ public:
         ic.area_size = s.area_size;
         ic.rq_entries = s.rq_entries;
         // A ring closed just before (another program's, an earlier run's)
-        // lets go of the queue in the background: EEXIST until it has.
+        // lets go of the queue in the background. The zcrx series makes the
+        // registration wait for that; upstream kernels say EEXIST until then.
         const Clock::time_point give_up = Clock::now() + ifq_busy_wait;
         for (bool said = false;; said = true) {
             Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
