@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # An io_uring zero-copy receive queue reconfigured under it, and torn down
-# in every order that does not go through a clean close. Reconfiguring:
-# the queue restarted mid-stream keeps its provider and the data verifies;
-# turning header split off or dropping the queue's channel is refused.
+# in every order that does not go through a clean close. Reconfiguring,
+# each under a verified stream: the queue restarted, the link taken down
+# and up, the MTU changed: the queue keeps its provider and the data
+# verifies; turning header split off or dropping the queue's channel is
+# refused.
 # Teardown: the receiver killed mid-stream, the receiving device deleted
 # mid-stream, and the network namespace holding the device deleted while a
 # receiver runs in it. Each time the queue (or a new device on the same bus
@@ -68,12 +70,13 @@ stream_begin() {
 	send_pid=$!
 }
 
-# stream_flowing: both ends of the stream are alive and data is reaching
-# the zero-copy queue right now, by its byte counter.
+# stream_flowing [SECONDS]: both ends of the stream are alive and data is
+# reaching the zero-copy queue within SECONDS (default 20), by its byte
+# counter.
 stream_flowing() {
 	kill -0 "$recv_pid" 2>/dev/null || { tap_diag "the receiver is gone"; return 1; }
 	kill -0 "$send_pid" 2>/dev/null || { tap_diag "the sender is gone"; return 1; }
-	nsim_queue_flowing "$NSIM_NS_B" "$NSIM_DEV_B" "$QUEUE"
+	nsim_queue_flowing "$NSIM_NS_B" "$NSIM_DEV_B" "$QUEUE" "${1:-20}"
 }
 
 # stream_start: a stream that is flowing.
@@ -113,6 +116,21 @@ verified_mib() {
 	in_place || { tap_diag "not received in place"; return 1; }
 }
 
+# stream_stop: the sender stopped (SIGTERM), which ends the verified stream
+# with a FIN wherever it was; the receiver must then have verified all of it
+# in place, every pool drain but the two live ones, and the queue register
+# again at once.
+stream_stop() {
+	local ok=0
+
+	nsim_signal TERM "$send_pid" || ok=1
+	reap "$send_pid" 143 "zcrx-send (SIGTERM)" || ok=1
+	reap "$recv_pid" 0 "zcrx-recv" || ok=1
+	sed 's/^/# recv: /' "$tmp/recv"
+	[ "$ok" -eq 0 ] && grep -q "pattern ok" "$tmp/recv" && in_place &&
+		nsim_pools_settle 2 "$NSIM_NS_B" && verified_mib
+}
+
 # The queue is restarted twice under a verified stream (debugfs hook), each
 # time with data flowing through it before and after: the provider stays
 # installed, the new page pool takes the area, and buffers of the old pool
@@ -126,33 +144,15 @@ restarted_mid_stream() {
 		echo "$QUEUE" >"$reset" || { tap_diag "restart $i of queue $QUEUE failed"; ok=1; break; }
 		stream_flowing || { tap_diag "no data after restart $i"; ok=1; break; }
 	done
-	nsim_signal TERM "$send_pid" || ok=1
-	reap "$send_pid" 143 "zcrx-send (SIGTERM)" || ok=1
-	reap "$recv_pid" 0 "zcrx-recv" || ok=1
-	sed 's/^/# recv: /' "$tmp/recv"
 	# the new pools take the area again: still received in place
-	[ "$ok" -eq 0 ] && grep -q "pattern ok" "$tmp/recv" && in_place &&
-		nsim_pools_settle 2 "$NSIM_NS_B"
+	stream_stop && [ "$ok" -eq 0 ]
 }
 
-# receiver_idle: a receiver that holds the queue and waits for a connection
-receiver_idle() {
-	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" --queue "$QUEUE" \
-		:: "$PORT" >"$tmp/recv" 2>&1 &
-	recv_pid=$!
-	nsim_wait_listen "$NSIM_NS_B" "$PORT" "$recv_pid"
-}
-
-receiver_stop() {
-	kill "$recv_pid"
-	wait "$recv_pid" 2>/dev/null
-}
-
-# While a receiver holds the queue, header split cannot go off.
+# Under a verified stream, header split cannot go off.
 split_off_refused() {
 	local ok=0
 
-	receiver_idle || return
+	stream_start --verify || return
 	if ip netns exec "$NSIM_NS_B" ethtool -G "$NSIM_DEV_B" tcp-data-split off >"$tmp/eth" 2>&1; then
 		tap_diag "ethtool -G tcp-data-split off succeeded"
 		ok=1
@@ -160,7 +160,8 @@ split_off_refused() {
 	sed 's/^/# ethtool: /' "$tmp/eth"
 	ip netns exec "$NSIM_NS_B" ethtool -g "$NSIM_DEV_B" | grep -q "TCP data split:.*on" ||
 		{ tap_diag "header split went off under the provider"; ok=1; }
-	receiver_stop
+	stream_flowing || ok=1
+	stream_stop || ok=1
 	return "$ok"
 }
 
@@ -170,7 +171,7 @@ split_off_refused() {
 channels_refused() {
 	local ok=0 loc
 
-	receiver_idle || return
+	stream_start --verify || return
 	for loc in $(ip netns exec "$NSIM_NS_B" ethtool -n "$NSIM_DEV_B" |
 		awk '/^Filter:/ { print $2 }'); do
 		ip netns exec "$NSIM_NS_B" ethtool -N "$NSIM_DEV_B" delete "$loc" || ok=1
@@ -186,9 +187,42 @@ channels_refused() {
 	ip netns exec "$NSIM_NS_B" ethtool -l "$NSIM_DEV_B" |
 		awk '/^Current/ { cur = 1 } cur && /^Combined:/ { print $2; exit }' | grep -qx 2 ||
 		{ tap_diag "the zero-copy queue's channel went away"; ok=1; }
-	receiver_stop
+	# the stream's packets spread by RSS now: some still reach the queue
+	# and the rest are copied, all verified
+	nsim_signal TERM "$send_pid" || ok=1
+	reap "$send_pid" 143 "zcrx-send (SIGTERM)" || ok=1
+	reap "$recv_pid" 0 "zcrx-recv" || ok=1
+	sed 's/^/# recv: /' "$tmp/recv"
+	grep -q "pattern ok" "$tmp/recv" || ok=1
 	setup || ok=1
-	return "$ok"
+	[ "$ok" -eq 0 ] && nsim_pools_settle 2 "$NSIM_NS_B" && verified_mib
+}
+
+# The link goes down and up under a verified stream: the queue stops and its
+# pool goes, the device opens with a new pool that the provider backs, and
+# the stream goes on through the queue once TCP retransmits.
+link_flapped_mid_stream() {
+	local ok=0
+
+	stream_start --verify || return
+	ip -n "$NSIM_NS_B" link set dev "$NSIM_DEV_B" down || ok=1
+	ip -n "$NSIM_NS_B" link set dev "$NSIM_DEV_B" up || ok=1
+	# TCP retransmits what the link lost, after a backoff
+	stream_flowing 60 || { tap_diag "no data after the link came up"; ok=1; }
+	stream_stop && [ "$ok" -eq 0 ]
+}
+
+# Both ends go to MTU 9000 and back to 1500 under a verified stream, with
+# data through the queue after each change.
+mtu_changed_mid_stream() {
+	local mtu ok=0
+
+	stream_start --verify || return
+	for mtu in 9000 1500; do
+		nsim_mtu "$mtu" || { tap_diag "MTU $mtu refused"; ok=1; break; }
+		stream_flowing || { tap_diag "no data at MTU $mtu"; ok=1; break; }
+	done
+	stream_stop && [ "$ok" -eq 0 ]
 }
 
 killed_mid_stream() {
@@ -285,11 +319,16 @@ main() {
 		return
 	fi
 	setup || { tap_not_ok "netdevsim pair set up for zero-copy receive"; tap_done; return; }
-	tap_check "queue restarted twice mid-stream: data verified, old pools drain" \
+	tap_check "queue restarted twice mid-stream: data verified, pools drain, registers again" \
 		restarted_mid_stream
-	tap_check "header split off refused while the queue has a provider" split_off_refused
-	tap_check "fewer channels refused for the provider alone (no rule or RSS entry on the queue)" \
+	tap_check "header split off refused under a verified stream; it registers again" \
+		split_off_refused
+	tap_check "fewer channels refused for the provider alone, under a verified stream" \
 		channels_refused
+	tap_check "link down and up mid-stream: data verified, pools drain, registers again" \
+		link_flapped_mid_stream
+	tap_check "MTU 9000 and back mid-stream: data verified, pools drain, registers again" \
+		mtu_changed_mid_stream
 	tap_check "receiver killed (SIGKILL) mid-stream; the queue registers again, pools drain" \
 		killed_mid_stream
 	tap_check "ring closed while its queue cannot restart; after a restart it registers again, pools drain" \
