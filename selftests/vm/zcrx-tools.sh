@@ -99,8 +99,11 @@ peer_closes_early() {
 # and in order, verified as each buffer is let go. (Holding more starves the
 # flow: netdevsim posts buffers only in NAPI, which only a frame arrival
 # schedules, so after the ring runs dry a frame is lost to every kick, and
-# TCP backs off.) The consumer must really have held HOLD buffers at once:
-# else the area was never short and the test proves nothing.
+# TCP backs off.) When the buffers the consumer leaves all sit in TCP's
+# out-of-order queue behind a dropped segment, only the consumer can end
+# the stall: it gives everything back after 250 ms without data. The
+# consumer must really have held HOLD buffers at once: else the area was
+# never short and the test proves nothing.
 tiny_slow_steered() {
 	local drops peak
 

@@ -72,6 +72,18 @@ io_uring_sqe *Ring::get_sqe() noexcept {
     return sqe;
 }
 
+namespace {
+
+// A failed io_uring_enter(GETEVENTS), -errno in ret.
+Error wait_error(int ret) {
+    if (ret == -EBUSY)
+        return Error(EBUSY, "submit to and wait on the io_uring", {},
+                     "completions overflowed the CQ: reap them sooner or raise cq_entries");
+    return Error(-ret, "submit to and wait on the io_uring", {}, "");
+}
+
+} // namespace
+
 Result<unsigned> Ring::submit_and_wait(unsigned wait_nr) {
     for (;;) {
         // get_events enters the kernel even with nothing to submit or wait
@@ -80,12 +92,25 @@ Result<unsigned> Ring::submit_and_wait(unsigned wait_nr) {
                                 : io_uring_submit_and_get_events(ring_.get());
         if (ret >= 0)
             return static_cast<unsigned>(ret);
-        if (ret == -EINTR)
-            continue;
-        if (ret == -EBUSY)
-            return Error(EBUSY, "submit to and wait on the io_uring", {},
-                         "completions overflowed the CQ: reap them sooner or raise cq_entries");
-        return Error(-ret, "submit to and wait on the io_uring", {}, "");
+        if (ret != -EINTR)
+            return wait_error(ret);
+    }
+}
+
+Result<bool> Ring::submit_and_wait_for(std::chrono::milliseconds timeout) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+    __kernel_timespec ts{};
+    ts.tv_sec = ns / 1'000'000'000;
+    ts.tv_nsec = ns % 1'000'000'000;
+    for (;;) {
+        io_uring_cqe *cqe = nullptr;
+        const int ret = io_uring_submit_and_wait_timeout(ring_.get(), &cqe, 1, &ts, nullptr);
+        if (ret >= 0)
+            return true;
+        if (ret == -ETIME)
+            return false;
+        if (ret != -EINTR)
+            return wait_error(ret);
     }
 }
 

@@ -45,6 +45,9 @@ constexpr int exit_setup = 3;
 constexpr int exit_unsupported = 4;
 
 constexpr std::uint64_t default_area_size = std::uint64_t{32} << 20;
+// --hold: how long without data before the slow consumer gives back all it
+// holds (see Receiver::wait()).
+constexpr std::chrono::milliseconds hold_idle{250};
 constexpr std::uint64_t default_rq_entries = 4096;
 constexpr std::uint64_t max_connections = 1024;
 constexpr std::uint64_t accept_tag = ~std::uint64_t{0}; // user_data of the accept SQE
@@ -90,7 +93,10 @@ std::string help_text() {
         "size / page size: 512 for 2M of 4K pages). Close to it, the kernel runs\n"
         "short: the NIC drops what it has no buffer for (the sender retransmits), and\n"
         "a receive that finds no buffer to copy into ends with ENOMEM; then every\n"
-        "held buffer goes back before the receive is re-armed.\n"
+        "held buffer goes back before the receive is re-armed. Held buffers also all\n"
+        "go back after 250 ms without data: the few the consumer leaves the kernel\n"
+        "can all be stuck in TCP's out-of-order queue, behind a lost segment that\n"
+        "has no buffer to land in.\n"
         "\n"
         "Options:\n";
     s += cli::option_help(options);
@@ -195,6 +201,8 @@ public:
     [[nodiscard]] const std::vector<Connection> &connections() const noexcept { return conns_; }
     // --hold: the most buffers the slow consumer ever kept back at once.
     [[nodiscard]] std::size_t held_peak() const noexcept { return held_peak_; }
+    // --hold: how often the consumer caught up after hold_idle without data.
+    [[nodiscard]] std::uint64_t idle_drains() const noexcept { return idle_drains_; }
     // From the first accept to the last end of stream.
     [[nodiscard]] double seconds() const {
         if (conns_.empty())
@@ -214,12 +222,33 @@ private:
             return r;
         while (ended_ < s_.connections) {
             ifq_.refill().flush();
-            if (Result<unsigned> r = ring_.submit_and_wait(1); !r)
-                return std::move(r).error();
+            if (Result<void> r = wait(); !r)
+                return r;
             ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
             ifq_.refill().flush();
             if (Result<void> r = after_batch(); !r)
                 return r;
+        }
+        return {};
+    }
+
+    // Waits for a completion. A consumer holding buffers back catches up
+    // (gives them all back) once no data has come for hold_idle: the buffers
+    // it does not hold may all sit in TCP's out-of-order queue, waiting for a
+    // segment that has no buffer left to land in, and holding on forever
+    // would stall the stream for good.
+    Result<void> wait() {
+        if (backlog_.empty()) {
+            if (Result<unsigned> r = ring_.submit_and_wait(1); !r)
+                return std::move(r).error();
+            return {};
+        }
+        Result<bool> r = ring_.submit_and_wait_for(hold_idle);
+        if (!r)
+            return std::move(r).error();
+        if (!*r) {
+            ++idle_drains_;
+            drain_backlog();
         }
         return {};
     }
@@ -359,6 +388,7 @@ private:
     std::uint32_t ended_ = 0;
     zcrx::BufferBacklog backlog_; // --hold; before its buffers' queue goes
     std::size_t held_peak_ = 0;   // the most buffers backlog_ ever held
+    std::uint64_t idle_drains_ = 0;
 };
 
 // The verdict on one connection's data: "" if it is good.
@@ -412,8 +442,11 @@ void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
         static_cast<unsigned long long>(total.cqes), static_cast<unsigned long long>(total.rearms),
         static_cast<unsigned long long>(rq.returned), static_cast<unsigned long long>(rq.batches));
     if (s.hold)
-        std::printf("held back: at most %zu of --hold %llu buffers at once\n", r.held_peak(),
-                    static_cast<unsigned long long>(s.hold));
+        std::printf("held back: at most %zu of --hold %llu buffers at once; %llu catch-ups "
+                    "(all given back after %lld ms without data)\n",
+                    r.held_peak(), static_cast<unsigned long long>(s.hold),
+                    static_cast<unsigned long long>(r.idle_drains()),
+                    static_cast<long long>(hold_idle.count()));
     if (kst)
         std::printf("kernel: %llu bytes zero copy (%.1f%%), %llu bytes by copy fallback, "
                     "%llu bad refill entries\n",
@@ -484,6 +517,7 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
     j.key("cqes").value(total.cqes).key("rearms").value(total.rearms);
     j.key("buffers_returned").value(rq.returned).key("refill_batches").value(rq.batches);
     j.key("buffers_held_peak").value(std::uint64_t{r.held_peak()});
+    j.key("hold_idle_drains").value(r.idle_drains());
     j.end_object();
     j.key("kernel");
     if (kst)

@@ -9,6 +9,7 @@
 
 #include <liburing.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -58,6 +59,10 @@ public:
     // finished requests post their CQEs). EINTR is retried. Returns the
     // number of SQEs submitted.
     Result<unsigned> submit_and_wait(unsigned wait_nr);
+
+    // Like submit_and_wait(1), but gives up once timeout has passed without
+    // a completion. Returns whether one is available.
+    Result<bool> submit_and_wait_for(std::chrono::milliseconds timeout);
 
     // Calls fn(const io_uring_cqe &) on every available CQE, oldest first,
     // then frees their slots. Returns how many were seen. fn must not throw.
