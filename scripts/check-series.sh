@@ -93,6 +93,10 @@ main() {
 		[ -z "$out" ]
 		result $? "$name: checkpatch --strict"
 		[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+		# leftovers of a patch or merge tool are never part of a change
+		out=$(grep -E '^\+\+\+ b/.*(\.orig|\.rej|~)$' "$patch" | cut -c7-)
+		[ -z "$out" ]
+		result $? "$name: adds no .orig, .rej or backup file${out:+: }${out//$'\n'/, }"
 	done < <(series_patches)
 	[ "$build" -eq 1 ] && build_each
 	echo "1..$n"
