@@ -170,7 +170,7 @@ main() {
 	echo "# zcrx tests: $(date -u), $(nproc) CPUs"
 	step "install packages" ensure_packages $ZCRX_PKGS_KERNEL $ZCRX_PKGS_VM \
 		$ZCRX_PKGS_GUEST $ZCRX_PKGS_USER $ZCRX_PKGS_SERIES \
-		$ZCRX_PKGS_NCDEVMEM $ZCRX_PKGS_FRESH || finish
+		$ZCRX_PKGS_NCDEVMEM $ZCRX_PKGS_FRESH $ZCRX_PKGS_BENCH || finish
 	step "every program the scripts run comes from a listed package" \
 		"$ZCRX_TOP/scripts/check-deps.py"
 	tap base "$ZCRX_TOP/scripts/test-get-base.sh"
