@@ -181,6 +181,7 @@ main() {
 	step "ncdevmem (tools/testing/selftests/net) builds" "$ZCRX_TOP/scripts/build-ncdevmem.sh"
 	step "kselftest drivers/net/iou-zcrx builds" build_kselftest || finish
 	tap host host_tests
+	tap install "$ZCRX_TOP/scripts/check-install.sh" "$ZCRX_BUILD/meson"
 	tap vm vm_tests
 	tap vm-swiotlb vm_bounce_tests
 	finish
