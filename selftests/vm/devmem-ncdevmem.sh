@@ -24,8 +24,8 @@ NUM=${NUM:-2}           # ncdevmem -q: bound queues
 PORT=${PORT:-5201}
 SIZE_KB=${SIZE_KB:-256} # the guest is slow: a few hundred KB
 # Under TCG with a debug kernel ncdevmem takes minutes to listen: it binds
-# a 64 MB udmabuf (16000 pages) several times, and runs about 10 ethtool
-# commands.
+# a udmabuf three times (8 MB: scripts/build-ncdevmem.sh shrinks it from
+# upstream's 62.5 MB), and runs about 10 ethtool commands.
 LISTEN_WAIT=${LISTEN_WAIT:-720}
 tmp=$(mktemp -d)
 srv_pid=
