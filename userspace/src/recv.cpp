@@ -48,7 +48,9 @@ std::string_view recv_errno_advice(int err) noexcept {
     case ENOSPC:
         return "the completion queue stayed full: reap completions sooner or raise cq_entries";
     case EFAULT:
-        return "a completion pointed outside the registered area: a kernel bug";
+        return "the socket holds data placed in another zcrx area (received by a ring closed "
+               "before reading it, or steered to another zcrx queue), or a completion "
+               "pointed outside the area: this connection cannot be read; close it";
     case ECONNRESET:
         return "the peer reset the connection";
     default:
