@@ -94,7 +94,9 @@ std::string help_text() {
         "short: the NIC drops what it has no buffer for (the sender retransmits), and\n"
         "a receive that finds no buffer to copy into ends with ENOMEM; then every\n"
         "held buffer goes back before the receive is re-armed. Held buffers also all\n"
-        "go back after 250 ms without data: the few the consumer leaves the kernel\n"
+        "go back after " +
+        std::to_string(hold_idle.count()) +
+        " ms without data: the few the consumer leaves the kernel\n"
         "can all be stuck in TCP's out-of-order queue, behind a lost segment that\n"
         "has no buffer to land in.\n"
         "\n"
