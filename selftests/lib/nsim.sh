@@ -62,6 +62,19 @@ nsim_pair_cleanup() {
 	return 0
 }
 
+# nsim_kill_jobs: SIGKILL every background job of this shell and what each
+# runs (timeout(1) and ip netns exec leave a child). Only what the test
+# started: other tests may run receivers of their own.
+nsim_kill_jobs() {
+	local pid
+
+	for pid in $(jobs -p); do
+		pkill -9 -P "$pid"
+		kill -9 "$pid"
+	done 2>/dev/null
+	return 0
+}
+
 # nsim_ifindex NS DEV
 nsim_ifindex() {
 	local out

@@ -3,10 +3,17 @@
 #
 # A verified stream from zcrx-send in NSIM_NS_A to zcrx-recv in NSIM_NS_B
 # (lib/nsim.sh's pair), and what the receiver and the NIC said about it.
-# The caller sets: bin (the tools), tmp (a scratch directory), ZC_QUEUE (the
-# zero-copy queue), PORT (the port steered to it) and recv_pid= (the
-# running receiver, if any).
-# shellcheck disable=SC2154,SC2153 # bin, tmp and PORT come from the caller
+# Brings lib/tap.sh and lib/nsim.sh along, and sets bin (the tools, from
+# ZCRX_BIN or the build tree). The caller sets: tmp (a scratch directory),
+# ZC_QUEUE (the zero-copy queue), PORT (the port steered to it) and
+# recv_pid= (the running receiver, if any).
+# shellcheck disable=SC2154,SC2153 # tmp and PORT come from the caller
+
+# shellcheck source=tap.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+# shellcheck source=nsim.sh
+source "$(dirname "${BASH_SOURCE[0]}")/nsim.sh"
+bin=${ZCRX_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/meson/userspace/tools}
 
 # queue_stat Q NAME: netdevsim's per-queue counter rxQ_NAME on the receiver.
 queue_stat() {

@@ -16,11 +16,8 @@
 # TAP on stdout.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-source "$here/lib/tap.sh"
-source "$here/lib/nsim.sh"
 source "$here/lib/stream.sh"
 
-bin=${ZCRX_BIN:-$here/../build/meson/userspace/tools}
 capture=$here/lib/tcp-capture.py
 SIZE=${SIZE:-2M}
 PORT=5301     # steered to ZC_QUEUE by zcrx-nic apply

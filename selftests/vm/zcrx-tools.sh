@@ -14,11 +14,8 @@
 # TAP on stdout; exits 4 (skip) if the kernel or device lacks zcrx.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-source "$here/lib/tap.sh"
-source "$here/lib/nsim.sh"
 source "$here/lib/stream.sh"
 
-bin=${ZCRX_BIN:-$here/../build/meson/userspace/tools}
 SIZE_MB=${SIZE_MB:-2}
 PORT=${PORT:-5301}       # steered to ZC_QUEUE by zcrx-nic apply
 PORT_FB=${PORT_FB:-5302} # not steered: RSS sends it to the other queue

@@ -186,6 +186,7 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     if (!rq)
         return std::move(rq).error();
     ifq.rq_entries_ = reg.rq_entries;
+    ifq.offsets_ = reg.offsets;
     ifq.area_token_ = area_reg.rq_area_token;
     ifq.id_ = reg.zcrx_id;
 

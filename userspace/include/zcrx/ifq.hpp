@@ -139,6 +139,12 @@ public:
     [[nodiscard]] RegionKind region_kind() const noexcept { return region_kind_; }
     [[nodiscard]] std::uint64_t region_bytes() const noexcept { return region_.bytes().size(); }
 
+    // The refill ring's memory and where registration said its parts are,
+    // for a program that writes the ring itself (a fuzzer) instead of
+    // through refill(): the two must not be used together.
+    [[nodiscard]] std::span<std::byte> refill_region() const noexcept { return region_.bytes(); }
+    [[nodiscard]] const uapi::zcrx_offsets &refill_offsets() const noexcept { return offsets_; }
+
     [[nodiscard]] RefillQueue &refill() noexcept { return *refill_; }
     [[nodiscard]] const RefillQueue &refill() const noexcept { return *refill_; }
 
@@ -150,6 +156,7 @@ private:
     Mapping region_;
     std::unique_ptr<RefillQueue> refill_; // handles point at it: fixed address
     std::uint64_t area_token_ = 0;
+    uapi::zcrx_offsets offsets_{};
     std::uint32_t rq_entries_ = 0;
     std::uint32_t id_ = 0;
     RegionKind region_kind_ = RegionKind::user;

@@ -1,0 +1,268 @@
+// zcrx-fuzz reg: random IORING_REGISTER_ZCRX_IFQ structures.
+//
+// Each try starts from a registration that would succeed and breaks one to
+// three fields of the ifq, area and region structures, of the call (nr_args,
+// the argument pointer) or of the ring: random values, zero and huge sizes,
+// pointers to unmapped, read-only, unaligned or kernel memory. The answer
+// must be success or an errno Documentation/networking/iou-zcrx.rst names;
+// a registration that succeeds is undone by closing its ring (and the next
+// one on the queue must not see EEXIST for it).
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "zcrx/ifq.hpp"
+#include "zcrx/ring.hpp"
+
+namespace fuzz {
+
+namespace {
+
+namespace uapi = zcrx::uapi;
+
+constexpr std::size_t area_len = 16 * 4096;
+
+// The memory the pointers of a try point into, mapped once.
+struct Memory {
+    zcrx::Mapping area;     // read-write: a valid area
+    zcrx::Mapping region;   // read-write: a valid user region
+    zcrx::Mapping readonly; // PROT_READ: structs that cannot be written back
+    std::uint64_t unmapped = 0;
+    std::byte *ro = nullptr;
+};
+
+Memory map_memory() {
+    Memory m;
+    zcrx::Result<zcrx::Mapping> a = zcrx::Mapping::anonymous(area_len, false, "map an area");
+    zcrx::Result<zcrx::Mapping> r = zcrx::Mapping::anonymous(4 * 4096, false, "map a region");
+    zcrx::Result<zcrx::Mapping> ro = zcrx::Mapping::anonymous(4 * 4096, false, "map read-only");
+    if (!a || !r || !ro)
+        throw std::runtime_error("map the fuzzing memory: " + errno_string(ENOMEM));
+    m.area = std::move(a).value();
+    m.region = std::move(r).value();
+    m.readonly = std::move(ro).value();
+    m.ro = m.readonly.bytes().data();
+    // a hole: mapped, then unmapped, so nothing else is there
+    void *hole = ::mmap(nullptr, 1 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (hole == MAP_FAILED)
+        throw std::runtime_error("map a hole: " + errno_string(errno));
+    ::munmap(hole, 1 << 20);
+    m.unmapped = reinterpret_cast<std::uintptr_t>(hole);
+    return m;
+}
+
+struct Try {
+    uapi::zcrx_ifq_reg reg{};
+    uapi::zcrx_area_reg area{};
+    uapi::region_desc rd{};
+    unsigned nr_args = 1;
+    // where the structs go: nullopt = our writable copies
+    std::optional<std::uint64_t> arg_ptr, area_ptr, region_ptr;
+    bool plain_ring = false; // a ring without DEFER_TASKRUN and CQE32
+    std::string what;        // the mutations, for the tally
+};
+
+using Mutation = std::pair<const char *, std::function<void(Try &, std::mt19937_64 &)>>;
+
+std::uint64_t bad_pointer(std::mt19937_64 &rng, const Memory &m) {
+    switch (pick(rng, 0, 5)) {
+    case 0:
+        return 0;
+    case 1:
+        return m.unmapped + pick<std::uint64_t>(rng, 0, 255) * 4096;
+    case 2:
+        return 0xffff888000000000ULL + pick<std::uint64_t>(rng, 0, 1 << 20) * 4096; // kernel
+    case 3:
+        return rng();
+    case 4:
+        return UINT64_MAX - pick<std::uint64_t>(rng, 0, 8191);
+    default:
+        return reinterpret_cast<std::uintptr_t>(m.area.bytes().data()) +
+               pick<std::uint64_t>(rng, 1, 4095);
+    }
+}
+
+std::vector<Mutation> mutations(const Memory &m) {
+    const auto any32 = [](std::mt19937_64 &r) {
+        return one_in(r, 2) ? static_cast<std::uint32_t>(r()) : pick<std::uint32_t>(r, 1, 64);
+    };
+    const auto ptr = [&m](std::mt19937_64 &r) { return bad_pointer(r, m); };
+    const auto len = [](std::mt19937_64 &r) -> std::uint64_t {
+        switch (pick(r, 0, 4)) {
+        case 0:
+            return 0;
+        case 1:
+            return pick<std::uint64_t>(r, 1, area_len - 1); // unaligned
+        case 2:
+            return (std::uint64_t{1} << 30) + 4096; // over the 1 GiB limit
+        case 3:
+            return pick<std::uint64_t>(r, 17, 4096) * 4096; // past the mapping
+        default:
+            return r();
+        }
+    };
+    return {
+        {"if_idx", [any32](Try &t, auto &r) { t.reg.if_idx = one_in(r, 3) ? 1 : any32(r); }},
+        {"if_rxq", [any32](Try &t, auto &r) { t.reg.if_rxq = one_in(r, 3) ? ~0U : any32(r) + 2; }},
+        {"rq_entries",
+         [](Try &t, auto &r) {
+             t.reg.rq_entries = one_in(r, 3)   ? 0
+                                : one_in(r, 2) ? pick<std::uint32_t>(r, 32769, UINT32_MAX)
+                                               : pick<std::uint32_t>(r, 1, 256);
+         }},
+        {"flags", [any32](Try &t, auto &r) { t.reg.flags = any32(r); }},
+        {"zcrx_id", [any32](Try &t, auto &r) { t.reg.zcrx_id = any32(r); }},
+        {"__resv2", [any32](Try &t, auto &r) { t.reg.resv2 = any32(r); }},
+        {"__resv", [](Try &t, auto &r) { t.reg.resv[pick(r, 0, 2)] = r() | 1; }},
+        {"offsets (output)",
+         [](Try &t, auto &r) { t.reg.offsets.rqes = static_cast<std::uint32_t>(r()); }},
+        {"area_ptr", [ptr](Try &t, auto &r) { t.area_ptr = ptr(r); }},
+        {"area_ptr read-only",
+         [&m](Try &t, auto &) { t.area_ptr = reinterpret_cast<std::uintptr_t>(m.ro); }},
+        {"region_ptr", [ptr](Try &t, auto &r) { t.region_ptr = ptr(r); }},
+        {"region_ptr read-only",
+         [&m](Try &t, auto &) { t.region_ptr = reinterpret_cast<std::uintptr_t>(m.ro + 1024); }},
+        {"arg", [ptr](Try &t, auto &r) { t.arg_ptr = ptr(r); }},
+        {"arg read-only",
+         [&m](Try &t, auto &) { t.arg_ptr = reinterpret_cast<std::uintptr_t>(m.ro + 2048); }},
+        {"nr_args",
+         [](Try &t, auto &r) { t.nr_args = one_in(r, 2) ? 0 : static_cast<unsigned>(r()) | 2; }},
+        {"ring flags", [](Try &t, auto &) { t.plain_ring = true; }},
+        {"area.addr", [ptr](Try &t, auto &r) { t.area.addr = ptr(r); }},
+        {"area.addr read-only",
+         [&m](Try &t, auto &) {
+             t.area.addr = reinterpret_cast<std::uintptr_t>(m.ro);
+             t.area.len = 4096;
+         }},
+        {"area.len", [len](Try &t, auto &r) { t.area.len = len(r); }},
+        {"area.addr+len overflow",
+         [](Try &t, auto &r) {
+             t.area.addr = UINT64_MAX - pick<std::uint64_t>(r, 0, 15) * 4096 - 4095;
+             t.area.len = 1 << 20;
+         }},
+        {"area.rq_area_token", [](Try &t, auto &r) { t.area.rq_area_token = r() | 1; }},
+        {"area.flags", [any32](Try &t, auto &r) { t.area.flags = any32(r); }},
+        {"area.__resv1", [any32](Try &t, auto &r) { t.area.resv1 = any32(r); }},
+        {"area.__resv2", [](Try &t, auto &r) { t.area.resv2[pick(r, 0, 1)] = r() | 1; }},
+        {"region.user_addr", [ptr](Try &t, auto &r) { t.rd.user_addr = ptr(r); }},
+        {"region.user_addr read-only",
+         [&m](Try &t, auto &) { t.rd.user_addr = reinterpret_cast<std::uintptr_t>(m.ro); }},
+        {"region.size",
+         [len](Try &t, auto &r) { t.rd.size = one_in(r, 3) ? 4096 * 70000ULL : len(r); }},
+        {"region.flags", [any32](Try &t, auto &r) { t.rd.flags = any32(r); }},
+        {"region kernel memory",
+         [](Try &t, auto &r) {
+             t.rd.flags = 0;
+             t.rd.user_addr = one_in(r, 2) ? 0 : r();
+         }},
+        {"region.id", [any32](Try &t, auto &r) { t.rd.id = any32(r); }},
+        {"region.mmap_offset", [](Try &t, auto &r) { t.rd.mmap_offset = r() | 1; }},
+        {"region.__resv", [](Try &t, auto &r) { t.rd.resv[pick(r, 0, 3)] = r() | 1; }},
+    };
+}
+
+// Errnos the documentation names for registration.
+bool documented(int err) {
+    return one_of(err, {EPERM, EINVAL, EFAULT, ENODEV, ERANGE, EEXIST, EBUSY, EOPNOTSUPP, ENODATA,
+                        ENOMEM, EINTR});
+}
+
+} // namespace
+
+int run_reg(const Settings &s) {
+    std::mt19937_64 rng(s.seed);
+    Memory mem = map_memory();
+    const std::vector<Mutation> muts = mutations(mem);
+    // the read-only page holds valid structs: readable, not writable
+    std::memset(mem.ro, 0, 4096);
+    if (::mprotect(mem.ro, 4 * 4096, PROT_READ) < 0)
+        throw std::runtime_error("mprotect: " + errno_string(errno));
+
+    std::optional<zcrx::Ring> ring;
+    io_uring plain{};
+    if (const int ret = io_uring_queue_init(8, &plain, 0); ret < 0)
+        throw std::runtime_error("create a plain io_uring: " + errno_string(-ret));
+    Tally tally;
+    std::uint64_t successes = 0;
+    Budget budget(s);
+    std::uint64_t n = 0;
+    for (; budget.more(n); ++n) {
+        if (!ring) {
+            zcrx::Result<zcrx::Ring> r = zcrx::Ring::create();
+            if (!r)
+                throw std::runtime_error(r.error().message());
+            ring.emplace(std::move(r).value());
+        }
+        Try t;
+        t.reg.if_idx = s.if_index;
+        t.reg.if_rxq = s.queue;
+        t.reg.rq_entries = 64;
+        t.area.addr = reinterpret_cast<std::uintptr_t>(mem.area.bytes().data());
+        t.area.len = area_len;
+        t.rd.user_addr = reinterpret_cast<std::uintptr_t>(mem.region.bytes().data());
+        t.rd.size = 4096 * 2;
+        t.rd.flags = uapi::mem_region_type_user;
+        for (std::uint64_t k = pick<std::uint64_t>(rng, 1, 3); k > 0; --k) {
+            const Mutation &m = muts[pick<std::size_t>(rng, 0, muts.size() - 1)];
+            m.second(t, rng);
+            t.what += t.what.empty() ? m.first : std::string("+") + m.first;
+        }
+        // one kind per first mutation keeps the table readable
+        const std::string kind = t.what.substr(0, t.what.find('+'));
+        // read-only copies are written through a writable alias first
+        if (t.area_ptr || t.region_ptr || t.arg_ptr) {
+            ::mprotect(mem.ro, 4 * 4096, PROT_READ | PROT_WRITE);
+            std::memcpy(mem.ro, &t.area, sizeof(t.area));
+            std::memcpy(mem.ro + 1024, &t.rd, sizeof(t.rd));
+            uapi::zcrx_ifq_reg r = t.reg;
+            r.area_ptr = t.area_ptr.value_or(reinterpret_cast<std::uintptr_t>(&t.area));
+            r.region_ptr = t.region_ptr.value_or(reinterpret_cast<std::uintptr_t>(&t.rd));
+            std::memcpy(mem.ro + 2048, &r, sizeof(r));
+            ::mprotect(mem.ro, 4 * 4096, PROT_READ);
+        }
+        t.reg.area_ptr = t.area_ptr.value_or(reinterpret_cast<std::uintptr_t>(&t.area));
+        t.reg.region_ptr = t.region_ptr.value_or(reinterpret_cast<std::uintptr_t>(&t.rd));
+        const std::uint64_t arg = t.arg_ptr.value_or(reinterpret_cast<std::uintptr_t>(&t.reg));
+        const int fd = t.plain_ring ? plain.ring_fd : ring->fd();
+        const long ret =
+            ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ifq, arg, t.nr_args);
+        const int err = ret < 0 ? errno : 0;
+        // undocumented, but what the code (and upstream) returns for an area
+        // whose end does not fit in 64 bits
+        std::uint64_t end = 0;
+        const bool overflows = __builtin_add_overflow(t.area.addr, t.area.len, &end);
+        tally.add(kind, errno_string(err),
+                  err == 0 || documented(err) || (err == EOVERFLOW && overflows));
+        if (err == EEXIST)
+            std::printf("reg: try %llu (%s): EEXIST\n", static_cast<unsigned long long>(n),
+                        t.what.c_str());
+        if (err == 0 && !t.plain_ring) {
+            ++successes;
+            // a second one on the same ring: one ifq per ring
+            const long again = ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ifq,
+                                         reinterpret_cast<std::uintptr_t>(&t.reg), 1);
+            tally.add("second registration on a ring", errno_string(again < 0 ? errno : 0),
+                      again < 0 && errno == EBUSY);
+            ring.reset(); // the only way to unregister
+        }
+    }
+    io_uring_queue_exit(&plain);
+    ring.reset();
+    std::printf("reg: seed %llu, %llu registrations tried, %llu succeeded\n",
+                static_cast<unsigned long long>(s.seed), static_cast<unsigned long long>(n),
+                static_cast<unsigned long long>(successes));
+    const std::uint64_t bad = tally.print("reg");
+    return bad == 0 && n > 0 ? 0 : 1;
+}
+
+} // namespace fuzz
