@@ -261,8 +261,15 @@ private:
         if (!entry.buffer)
             return;
         Connection &c = conns_[entry.tag];
-        if (s_.verify && c.verifier.ok())
-            c.verifier.update(entry.buffer.data());
+        if (s_.verify && c.verifier.ok() && !c.verifier.update(entry.buffer.data()))
+            // said at once: a receiver that is killed later never reports
+            if (const auto m = c.verifier.mismatch())
+                std::fprintf(stderr,
+                             "zcrx-recv: connection %llu: pattern mismatch at stream offset %llu: "
+                             "expected %u, got %u\n",
+                             static_cast<unsigned long long>(entry.tag + 1),
+                             static_cast<unsigned long long>(m->offset),
+                             static_cast<unsigned>(m->expected), static_cast<unsigned>(m->actual));
         if (s_.checksum)
             c.cksum.update(entry.buffer.data());
     }

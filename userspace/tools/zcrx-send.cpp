@@ -48,6 +48,7 @@ constexpr cli::Option options[] = {
     {"file", "PATH", "send this regular file instead, whole, on each connection"},
     {"connections", "N", "parallel connections, each its own stream (default 1)"},
     {"chunk", "SIZE", "bytes per send() (default 128K, at most 64M)"},
+    {"rate", "SIZE", "pace each connection at SIZE bytes per second (suffixes K M G)"},
     {"json", "", "print the results as one JSON object on stdout"},
     {"verify-file", "PATH", "do not connect: check that PATH holds the pattern"},
     {"help", "", "show this help and exit", 'h'},
@@ -87,6 +88,7 @@ struct Settings {
     std::optional<std::string> file;
     std::uint64_t connections = 1;
     std::uint64_t chunk = default_chunk;
+    std::uint64_t rate = 0; // bytes per second per connection; 0: as fast as TCP goes
     bool json = false;
 };
 
@@ -132,6 +134,11 @@ Result<Fd> connect_to(const Settings &s, const addrinfo *addrs) {
             err = errno;
             continue;
         }
+        // TCP paces itself to the socket's maximum pacing rate
+        if (s.rate != 0 &&
+            ::setsockopt(fd.get(), SOL_SOCKET, SO_MAX_PACING_RATE, &s.rate, sizeof(s.rate)) < 0)
+            return Error(errno, "set the pacing rate to " + std::to_string(s.rate) + " bytes/s", {},
+                         "");
         if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0)
             return fd;
         err = errno;
@@ -415,7 +422,7 @@ int main(int argc, char **argv) {
         "zcrx-send", options, argc, argv, help_text, cli::exit_failure, [](const cli::Args &args) {
             if (const auto path = args.value("verify-file")) {
                 args.expect_positional(0, 0, "");
-                for (const char *o : {"file", "connections", "chunk"})
+                for (const char *o : {"file", "connections", "chunk", "rate"})
                     if (args.has(o))
                         throw cli::UsageError("--verify-file does not take --" + std::string(o));
                 std::optional<std::uint64_t> size;
@@ -437,6 +444,7 @@ int main(int argc, char **argv) {
             s.size = args.size_or("size", default_size, 0, UINT64_MAX);
             s.connections = args.count_or("connections", 1, 1, max_connections);
             s.chunk = args.size_or("chunk", default_chunk, 1, max_chunk);
+            s.rate = args.size_or("rate", 0, 1, UINT64_MAX - 1);
             s.json = args.has("json");
 
             // A peer that goes away must be an error from send(), not a signal.
