@@ -132,8 +132,7 @@ refill_kinds() {
 	local kind missing=
 
 	for kind in "non-zero __pad" "token of another area" "offset past the area" \
-		"buffer never handed out" "duplicate of a buffer just returned" \
-		"early return, then the real one again" "tail a lap and an odd amount ahead" \
+		"buffer never handed out" "tail a lap and an odd amount ahead" \
 		"tail behind the head"; do
 		grep -qE "^refill:   $kind: [1-9]" "$tmp/refill" || missing+=" [$kind]"
 	done
