@@ -71,6 +71,29 @@ send_refused() {
 	[ "$rc" -eq 1 ] && [[ "$out" == *"$NSIM_IP4_B"*"refused"* ]]
 }
 
+# SIGINT stops a paced endless stream cleanly: exit 0, the bytes it reports
+# are what the receiver saved, every one of them the pattern.
+send_interrupted() {
+	local port=$((PORT + 1)) rpid spid n
+
+	timeout 120 ip netns exec "$NSIM_NS_B" socat -u \
+		"TCP4-LISTEN:$port,reuseaddr" "OPEN:$tmp/part,creat,trunc" &
+	rpid=$!
+	nsim_wait_listen "$NSIM_NS_B" "$port" || { kill "$rpid"; return 1; }
+	timeout 120 ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 1T --rate 8M \
+		"$NSIM_IP4_B" "$port" >"$tmp/send-int" 2>&1 &
+	spid=$!
+	sleep 2
+	nsim_signal INT "$spid" || { kill "$rpid" "$spid"; return 1; }
+	wait "$spid" || { tap_diag "zcrx-send: exit $?: $(<"$tmp/send-int")"; kill "$rpid"; return 1; }
+	wait "$rpid" || return 1
+	tap_diag "$(<"$tmp/send-int")"
+	n=$(sed -nE 's/^total: 1 connection, ([1-9][0-9]*) bytes .*/\1/p' "$tmp/send-int")
+	[ -n "$n" ] && [ "$(stat -c %s "$tmp/part")" = "$n" ] || return 1
+	"$bin/zcrx-send" --verify-file "$tmp/part" --size "$n" | sed 's/^/# /'
+	return "${PIPESTATUS[0]}"
+}
+
 nic_show() {
 	local out
 
@@ -172,6 +195,8 @@ main() {
 	tap_check "zcrx-send --verify-file: a changed byte and a short file are exit 3, named" \
 		verify_file_damage
 	tap_check "zcrx-send: refused connection is exit 1 with the peer named" send_refused
+	tap_check "zcrx-send: SIGINT ends the stream cleanly, what it reports sent was received" \
+		send_interrupted
 	tap_check "zcrx-nic show: channels and rings of a netdevsim port" nic_show
 	tap_check "zcrx-nic split: on, off, auto; a bad word is exit 2" nic_split
 	tap_check "zcrx-nic apply: refuses a NIC with ntuple off, exit 4, nothing changed" \

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -63,7 +64,9 @@ std::string help_text() {
         "is a function of its stream offset alone, so that a receiver can verify any\n"
         "chunk on its own (zcrx/pattern.hpp). After sending, a connection half-closes and\n"
         "waits for the peer to close; the time measured runs from the start to then.\n"
-        "Prints bytes and throughput per connection and in total.\n"
+        "Prints bytes and throughput per connection and in total. SIGINT stops the\n"
+        "sending early: each connection half-closes and waits as above, and what was\n"
+        "sent is printed (a second SIGINT, or SIGTERM, kills at once).\n"
         "\n"
         "With --verify-file, check instead that PATH holds the pattern from stream\n"
         "offset 0 (and, with --size, exactly SIZE bytes): what a receiver that saved\n"
@@ -73,7 +76,8 @@ std::string help_text() {
     s += cli::option_help(options);
     s += "\n"
          "Exit status:\n"
-         "  0  everything was sent (or, with --verify-file, the file holds the pattern)\n"
+         "  0  everything was sent, or what was sent until SIGINT stopped it\n"
+         "     (or, with --verify-file, the file holds the pattern)\n"
          "  1  runtime error: the message names the step that failed and its errno\n"
          "  2  usage error\n"
          "  3  --verify-file: the data differs from the pattern or has the wrong size\n";
@@ -146,6 +150,30 @@ Result<Fd> connect_to(const Settings &s, const addrinfo *addrs) {
     return Error(err, "connect to " + peer_name(s), {}, "");
 }
 
+// Set by SIGINT: every connection stops sending and finishes. SIGTERM
+// keeps killing at once, as scripts that stop a sender expect.
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+void request_stop(int) {
+    stop_requested.store(true, std::memory_order_relaxed);
+}
+
+bool stopping() {
+    return stop_requested.load(std::memory_order_relaxed);
+}
+
+// Without SA_RESTART, so that a blocked send() returns; the handler resets
+// to the default, so that a second signal kills.
+void stop_on_sigint() {
+    struct sigaction sa {};
+    sa.sa_handler = request_stop;
+    sa.sa_flags = static_cast<int>(SA_RESETHAND);
+    ::sigemptyset(&sa.sa_mask);
+    // even if the shell started us with SIGINT ignored (a background job)
+    ::sigaction(SIGINT, &sa, nullptr);
+}
+
 // Half-close, then wait for the peer to close: the data is then all read.
 void finish(Connection &c, const Settings &s, std::span<std::byte> scratch) {
     if (::shutdown(c.sock.get(), SHUT_WR) < 0) {
@@ -170,7 +198,7 @@ void finish(Connection &c, const Settings &s, std::span<std::byte> scratch) {
 // The per-chunk loop: fill the preallocated buffer, send it; no allocation.
 void send_pattern(Connection &c, const Settings &s, std::span<std::byte> buf) {
     std::uint64_t offset = 0;
-    while (offset < s.size) {
+    while (offset < s.size && !stopping()) {
         const std::span<std::byte> chunk = buf.first(
             static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), s.size - offset)));
         zcrx::pattern::fill(offset, chunk);
@@ -179,6 +207,8 @@ void send_pattern(Connection &c, const Settings &s, std::span<std::byte> buf) {
             const ssize_t n =
                 ::send(c.sock.get(), chunk.data() + done, chunk.size() - done, MSG_NOSIGNAL);
             if (n < 0) {
+                if (errno == EINTR && stopping())
+                    break;
                 if (errno == EINTR)
                     continue;
                 c.error = Error(errno,
@@ -190,7 +220,7 @@ void send_pattern(Connection &c, const Settings &s, std::span<std::byte> buf) {
             done += static_cast<std::size_t>(n);
             c.bytes = offset + done;
         }
-        offset += chunk.size();
+        offset += done;
     }
     finish(c, s, buf);
 }
@@ -198,13 +228,13 @@ void send_pattern(Connection &c, const Settings &s, std::span<std::byte> buf) {
 void send_file(Connection &c, const Settings &s, int file_fd, std::uint64_t file_size,
                std::span<std::byte> scratch) {
     off_t offset = 0;
-    while (static_cast<std::uint64_t>(offset) < file_size) {
+    while (static_cast<std::uint64_t>(offset) < file_size && !stopping()) {
         const std::uint64_t left = file_size - static_cast<std::uint64_t>(offset);
         const ssize_t n = ::sendfile(c.sock.get(), file_fd, &offset,
                                      static_cast<std::size_t>(std::min(left, s.chunk)));
         if (n < 0) {
             if (errno == EINTR)
-                continue;
+                continue; // the loop ends if it was a stop
             c.error = Error(errno,
                             "send " + *s.file + " to " + peer_name(s) + " at offset " +
                                 std::to_string(offset),
@@ -341,6 +371,8 @@ int run_send(const Settings &s) {
     }
 
     print_results(s, conns, start);
+    if (stopping())
+        std::fprintf(stderr, "zcrx-send: stopped by a signal; the figures are what was sent\n");
     int status = cli::exit_ok;
     for (std::size_t i = 0; i < conns.size(); ++i) {
         if (conns[i].error) {
@@ -449,6 +481,7 @@ int main(int argc, char **argv) {
 
             // A peer that goes away must be an error from send(), not a signal.
             ::signal(SIGPIPE, SIG_IGN);
+            stop_on_sigint();
             return run_send(s);
         });
 }
