@@ -31,6 +31,7 @@ constexpr cli::Option options[] = {
     {"seconds", "T", "stop trying new inputs after T seconds"},
     {"area-size", "SIZE", "refill: the area (default 64M)"},
     {"rq-entries", "N", "refill: refill ring entries (default 1024)"},
+    {"chaos", "N", "refill: then N entries whose answer depends on timing (default 0)"},
     {"help", "", "show this help and exit", 'h'},
 };
 
@@ -46,7 +47,10 @@ std::string help_text() {
         "             the legitimate ones; the kernel's bad-entry count must be exactly\n"
         "             the number of entries it had to reject. Prints \"refill: hostile\n"
         "             phase over\" when done: stop the sender then, the stream is\n"
-        "             verified to its end.\n"
+        "             verified to its end. With --chaos, a chaos phase comes before\n"
+        "             that line: duplicates and entries for buffers still held, whose\n"
+        "             answer depends on timing; the data is then only counted, and the\n"
+        "             kernel must reject no more entries than it was given.\n"
         "  sqe        random RECV_ZC SQEs (every field, files of every kind) on a\n"
         "             loopback connection; each must end with the documented errno\n"
         "  reg        random registration structures; each answer must be success\n"
@@ -85,6 +89,7 @@ int run(std::string_view mode, const cli::Args &args) {
     s.area_size = args.size_or("area-size", s.area_size, 4096, std::uint64_t{1} << 30);
     s.rq_entries =
         static_cast<std::uint32_t>(args.count_or("rq-entries", 1024, 64, zcrx::max_rq_entries));
+    s.chaos = args.count_or("chaos", 0, 0, UINT64_MAX);
     zcrx::Result<std::uint32_t> idx = zcrx::interface_index(s.ifname);
     if (!idx) {
         std::fprintf(stderr, "zcrx-fuzz: %s\n", idx.error().message().c_str());

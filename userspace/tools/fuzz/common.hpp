@@ -31,6 +31,7 @@ struct Settings {
     double seconds = 0;      // time budget (0: until --count)
     std::uint64_t area_size = std::uint64_t{64} << 20;
     std::uint32_t rq_entries = 1024;
+    std::uint64_t chaos = 0; // refill: entries of the chaos phase
 };
 
 // Stops a mode at --count inputs or after --seconds, whichever is first.

@@ -25,17 +25,29 @@
 // for the ring to drain and plays a tail game, so that each kind is tried
 // however fast the stream is.
 //
-// Not tried: a second entry for a buffer just returned, or one returned
-// early and then again. Whether the kernel rejects the second depends on
-// more than the entries: with two CPUs, the copy path can take the buffer
-// from the free list and hand it out again between the two reads, even
-// inside one batch, and the second entry then takes the new loan back (the
-// application's own data, never the kernel's state, pays for it). Such an
-// entry has no fixed answer to count, and it corrupts the stream that
-// checks the rest.
+// Then, with --chaos N, a chaos phase: N entries whose answer depends on
+// timing, and which a real application would only write by mistake:
 //
-// Every rejected entry is counted, so the kernel's ZcrxRqBadEntries must
-// equal our count exactly; and every byte of the stream must verify.
+//  - a second entry right behind a return, or for a buffer returned a
+//    little earlier;
+//  - an entry for a buffer whose completion we have but have not read yet,
+//    and the real return when we have;
+//  - any buffer of the area, whether the kernel lent it out or not.
+//
+// The kernel cannot tell such an entry from a return of the buffer's next
+// loan: with two CPUs, the copy path or the queue's NAPI on the other CPU
+// can hand a buffer out again between two reads of one batch, and the
+// entry then takes the new loan back. So in this phase only the
+// application's data may suffer: the data is no longer checked (the chunks
+// that were not the pattern when read are counted, for information), but
+// the kernel must reject no more than it was given, the streams must
+// deliver every byte they were sent and end cleanly, and everything must
+// come back at close as before (pins, memlock charge, page pools, a clean
+// kernel log).
+//
+// Every rejected entry of the exact phase is counted, so the kernel's
+// ZcrxRqBadEntries must equal our count exactly when it settles; and every
+// byte of the stream up to the chaos phase must verify.
 #include <liburing.h>
 #include <unistd.h>
 
@@ -154,6 +166,10 @@ public:
 
     // One round after a batch of CQEs: forward and attack.
     void round(bool hostile) {
+        if (chaos_) {
+            chaos_bulk();
+            return;
+        }
         if (game_ != Game::none && !game_step())
             return; // the ring belongs to the game until the kernel read it
         if (hostile && written_bad_ >= next_games_) {
@@ -200,10 +216,35 @@ public:
     }
     // every hostile entry written is one the kernel must reject
     [[nodiscard]] std::uint64_t written_bad() const noexcept { return written_bad_; }
+    // every entry written, legitimate or not
+    [[nodiscard]] std::uint64_t written() const noexcept { return written_; }
+
+    // From now on (until the end), entries whose answer depends on timing.
+    void start_chaos() { chaos_ = true; }
+    void stop_chaos() { chaos_ = false; }
+    [[nodiscard]] bool chaos() const noexcept { return chaos_; }
+    [[nodiscard]] std::uint64_t written_chaos() const noexcept { return written_chaos_; }
+    // In the chaos phase: an entry for a buffer whose completion arrived
+    // and has not been read yet; its real return follows when it has been.
+    void early(std::uint64_t off) {
+        if (!chaos_ || !one_in(rng_, 8) || ring_.space() == 0)
+            return;
+        put_chaos(noisy({off, static_cast<std::uint32_t>(page_), 0}, false),
+                  "returned before it was read, and again after");
+        ring_.publish();
+    }
+
     void print() const {
         std::printf("refill: hostile entries written: %llu, each to be rejected\n",
                     static_cast<unsigned long long>(written_bad_));
         for (const auto &[kind, n] : kinds_)
+            std::printf("refill:   %s: %llu\n", kind.c_str(), static_cast<unsigned long long>(n));
+        if (chaos_kinds_.empty())
+            return;
+        std::printf("refill: chaos entries written: %llu, each accepted or rejected as timing "
+                    "has it\n",
+                    static_cast<unsigned long long>(written_chaos_));
+        for (const auto &[kind, n] : chaos_kinds_)
             std::printf("refill:   %s: %llu\n", kind.c_str(), static_cast<unsigned long long>(n));
     }
 
@@ -248,14 +289,54 @@ private:
         return e;
     }
 
-    void put_bad(const zcrx_rqe &e) {
+    void put(const zcrx_rqe &e) {
         ring_.put(e);
+        ++written_;
+    }
+    void put_bad(const zcrx_rqe &e) {
+        put(e);
         last_bad_end_ = ring_.tail();
         ++written_bad_;
     }
     void put_legit(const zcrx_rqe &e) {
-        ring_.put(noisy(e));
+        put(noisy(e));
         count("legitimate");
+    }
+    void put_chaos(const zcrx_rqe &e, const char *kind) {
+        put(e);
+        ++written_chaos_;
+        chaos_kinds_[kind]++;
+    }
+
+    // Legitimate entries, each maybe followed by a second one for it or for
+    // one returned earlier, and runs of entries for any buffer of the area.
+    void chaos_bulk() {
+        while (!pending_.empty() && ring_.space() > 2) {
+            const zcrx_rqe e = pending_.front();
+            pending_.pop_front();
+            put_legit(e);
+            if (one_in(rng_, 4))
+                put_chaos(noisy(e, false), "second entry right behind the return");
+            if (!recent_.empty() && one_in(rng_, 4))
+                put_chaos(noisy(recent_[pick<std::size_t>(rng_, 0, recent_.size() - 1)], false),
+                          "second entry for a buffer returned earlier");
+            if (recent_.size() == recent_max)
+                recent_.pop_front();
+            recent_.push_back(e);
+            any_buffers();
+        }
+        // as in the exact phase: the copies read the ring in big batches
+        if (pending_.empty())
+            any_buffers();
+        ring_.publish();
+    }
+    // A run of entries for random buffers of the area: most of them free
+    // (rejected), some lent out (taken back: the kernel cannot know better).
+    void any_buffers() {
+        for (std::uint64_t n = pick<std::uint64_t>(rng_, 0, bad_run_);
+             n > 0 && ring_.in_flight() < ring_.entries() / 2; --n)
+            put_chaos(noisy(buffer_entry(pick<std::uint64_t>(rng_, 0, niovs_ - 1)), false),
+                      "any buffer of the area, lent out or not");
     }
 
     // Legitimate entries with always-rejected ones between them; rejected
@@ -322,6 +403,13 @@ private:
     std::uint64_t niovs_;
     std::deque<zcrx_rqe> pending_;
     std::map<std::string, std::uint64_t> kinds_;
+    std::map<std::string, std::uint64_t> chaos_kinds_;
+    // the last legitimate entries of the chaos phase, for second entries
+    static constexpr std::size_t recent_max = 256;
+    std::deque<zcrx_rqe> recent_;
+    bool chaos_ = false;
+    std::uint64_t written_ = 0;
+    std::uint64_t written_chaos_ = 0;
     std::uint64_t written_bad_ = 0;
     // rejected entries per legitimate one, on average: the copy path reads
     // on in batches of 256 until it finds a buffer, the zero-copy path reads
@@ -339,23 +427,48 @@ private:
 
 namespace {
 
-// One verified stream of the fuzzer: zcrx-send's through the zero-copy
-// queue, or our own over loopback (copied into the area by the kernel).
+// One stream of the fuzzer: zcrx-send's through the zero-copy queue, or
+// our own over loopback (copied into the area by the kernel). Verified up
+// to the chaos phase; in it, chunks that are not the pattern are counted.
 struct Stream {
     const char *name;
     zcrx::Receive rx;
     zcrx::pattern::Verifier verifier{};
+    std::uint64_t bytes = 0;
     std::uint64_t chunks = 0;
+    std::optional<std::uint64_t> chaos_from{}; // the stream offset it began at
+    std::uint64_t chaos_chunks = 0;
+    std::uint64_t overwritten = 0;
 
+    void take(std::span<const std::byte> data, bool chaos) {
+        if (chaos && !chaos_from)
+            chaos_from = bytes;
+        if (!chaos_from) {
+            verifier.update(data);
+        } else {
+            ++chaos_chunks;
+            if (zcrx::pattern::verify(bytes, data))
+                ++overwritten;
+        }
+        bytes += data.size();
+        ++chunks;
+    }
     void print() const {
-        std::printf("refill: %s: %llu bytes in %llu chunks, pattern %s%s\n", name,
-                    static_cast<unsigned long long>(verifier.offset()),
-                    static_cast<unsigned long long>(chunks), verifier.ok() ? "ok" : "MISMATCH",
-                    rx.end_error() ? (", ended with " + errno_string(*rx.end_error())).c_str()
-                                   : "");
+        std::printf(
+            "refill: %s: %llu bytes in %llu chunks, the first %llu verified, pattern "
+            "%s%s\n",
+            name, static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(chunks),
+            static_cast<unsigned long long>(verifier.offset()), verifier.ok() ? "ok" : "MISMATCH",
+            rx.end_error() ? (", ended with " + errno_string(*rx.end_error())).c_str() : "");
         if (const auto m = verifier.mismatch())
             std::printf("refill: %s: first wrong byte at stream offset %llu: %u, expected %u\n",
                         name, static_cast<unsigned long long>(m->offset), m->actual, m->expected);
+        if (chaos_from)
+            std::printf("refill: %s: chaos phase from byte %llu: %llu chunks, %llu of them "
+                        "overwritten before they were read\n",
+                        name, static_cast<unsigned long long>(*chaos_from),
+                        static_cast<unsigned long long>(chaos_chunks),
+                        static_cast<unsigned long long>(overwritten));
     }
     [[nodiscard]] bool good() const {
         return rx.done() && verifier.ok() && !rx.end_error() && verifier.offset() > 0;
@@ -388,8 +501,13 @@ int run_refill(const Settings &s) {
     std::vector<std::byte> chunk(65536);
     std::uint64_t loop_sent = 0;
     bool announced = false;
+    bool settled = false;
     std::uint64_t bad_at_target = 0;
+    std::uint64_t written_at_target = 0;
     Budget budget(s);
+    Settings chaos_settings = s;
+    chaos_settings.count = s.chaos;
+    std::optional<Budget> chaos_budget; // started when the exact phase settles
     Clock::time_point next_report = Clock::now() + std::chrono::seconds(10);
 
     for (Stream &st : streams)
@@ -424,6 +542,9 @@ int run_refill(const Settings &s) {
                         static_cast<unsigned long long>(fwd.written_bad()),
                         static_cast<unsigned long long>(streams[0].verifier.offset()),
                         static_cast<unsigned long long>(streams[1].verifier.offset()));
+            if (fwd.chaos())
+                std::printf("refill: %llu chaos entries so far\n",
+                            static_cast<unsigned long long>(fwd.written_chaos()));
         }
         ring.for_each_cqe([&](const io_uring_cqe &cqe) {
             if (cqe.user_data > 1)
@@ -432,16 +553,28 @@ int run_refill(const Settings &s) {
             zcrx::Receive::Event ev = st.rx.on_cqe(cqe);
             if (ev.kind != zcrx::CqeKind::data)
                 return;
-            // verified before any entry can make the kernel reuse it
-            st.verifier.update(ev.buffer.data());
-            ++st.chunks;
+            fwd.early(ev.buffer.off());
+            // verified before any entry of ours can make the kernel reuse it,
+            // but for the one early() may just have written
+            st.take(ev.buffer.data(), fwd.chaos());
         });
         legit.flush();
         shadow.drain([&](const zcrx_rqe &e) { fwd.returned(e); });
         fwd.round(hostile);
-        if (!hostile && !announced && fwd.settled()) {
+        if (!hostile && !settled && fwd.settled()) {
             const std::optional<zcrx::KernelIfqStats> k = zcrx::read_ifq_stats(ring.fd());
             bad_at_target = k ? k->bad_refill_entries : UINT64_MAX;
+            written_at_target = fwd.written();
+            settled = true;
+            if (s.chaos) {
+                std::printf("refill: exact phase settled, chaos phase begins\n");
+                fwd.start_chaos();
+                chaos_budget.emplace(chaos_settings);
+            }
+        }
+        if (fwd.chaos() && !chaos_budget->more(fwd.written_chaos()))
+            fwd.stop_chaos();
+        if (settled && !fwd.chaos() && !announced) {
             // the shell stops the sender on this line
             std::printf("refill: hostile phase over after %llu bytes\n",
                         static_cast<unsigned long long>(streams[0].verifier.offset()));
@@ -453,19 +586,34 @@ int run_refill(const Settings &s) {
                     throw std::runtime_error(r.error().message());
     }
     const std::optional<zcrx::KernelIfqStats> k = zcrx::read_ifq_stats(ring.fd());
+    const std::uint64_t bad_at_end = k ? k->bad_refill_entries : UINT64_MAX;
     fwd.print();
-    std::printf("refill: kernel ZcrxRqBadEntries %llu when the hostile phase settled, %llu at the "
-                "end; expected %llu\n",
+    std::printf("refill: kernel ZcrxRqBadEntries %llu when the hostile phase settled; expected "
+                "%llu\n",
                 static_cast<unsigned long long>(bad_at_target),
-                static_cast<unsigned long long>(k ? k->bad_refill_entries : UINT64_MAX),
                 static_cast<unsigned long long>(fwd.written_bad()));
+    // after the exact phase: chaos entries and legitimate ones, any of
+    // which the kernel may reject once chaos took a loan back
+    const std::uint64_t since = fwd.written() - written_at_target;
+    const bool bounded = bad_at_end >= bad_at_target && bad_at_end - bad_at_target <= since;
+    if (s.chaos)
+        std::printf("refill: chaos: kernel rejected %lld of the %llu entries written since the "
+                    "exact phase settled\n",
+                    static_cast<long long>(bad_at_end - bad_at_target),
+                    static_cast<unsigned long long>(since));
+    else
+        std::printf("refill: kernel ZcrxRqBadEntries %llu at the end; expected %llu\n",
+                    static_cast<unsigned long long>(bad_at_end),
+                    static_cast<unsigned long long>(fwd.written_bad()));
     for (const Stream &st : streams)
         st.print();
+    std::printf("refill: loopback stream: %llu bytes sent\n",
+                static_cast<unsigned long long>(loop_sent));
     if (!announced)
         std::printf("refill: the stream ended before the hostile phase did\n");
-    const bool ok = announced && bad_at_target == fwd.written_bad() && k &&
-                    k->bad_refill_entries == fwd.written_bad() && streams[0].good() &&
-                    streams[1].good() && streams[1].verifier.offset() == loop_sent;
+    const bool ok = announced && bad_at_target == fwd.written_bad() &&
+                    (s.chaos ? bounded : bad_at_end == fwd.written_bad()) && streams[0].good() &&
+                    streams[1].good() && streams[1].bytes == loop_sent;
     return ok ? 0 : 1;
 }
 
