@@ -41,7 +41,9 @@ ZCRX_PKGS_KERNEL="make gcc libc6-dev flex bison bc libelf-dev libssl-dev
 	ccache cpio xz-utils python3 git perl rsync kmod"
 ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
 # The guest runs the host's programs (its root is the host's, over 9p).
-ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod procps util-linux nftables tcpdump"
+# python3-yaml: the kernel's YNL CLI reads netdev netlink dumps with it.
+ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod procps util-linux nftables tcpdump
+	python3-yaml"
 ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev"
 # scripts/run-bench.sh: the chart of the results.
 ZCRX_PKGS_BENCH="gnuplot-nox"

@@ -3,9 +3,10 @@
 #
 # The userspace tools over the standard netdevsim pair: zcrx-send's stream
 # received by socat (a client we did not write) and checked with the
-# library's verifier, zcrx-send's errors, and zcrx-nic reading, refusing
-# (a feature turned off) and applying and undoing a zero-copy NIC set-up. TAP on stdout. Runs in the VM
-# after the meson build (build/meson) exists.
+# library's verifier, zcrx-send's errors, zcrx-query's answers from the
+# kernel, and zcrx-nic reading, refusing (a feature turned off) and applying
+# and undoing a zero-copy NIC set-up. TAP on stdout. Runs in the VM after
+# the meson build (build/meson) exists.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/lib/tap.sh"
@@ -92,6 +93,27 @@ send_interrupted() {
 	[ -n "$n" ] && [ "$(stat -c %s "$tmp/part")" = "$n" ] || return 1
 	"$bin/zcrx-send" --verify-file "$tmp/part" --size "$n" | sed 's/^/# /'
 	return "${PIPESTATUS[0]}"
+}
+
+# zcrx-query on the patched kernel: all three queries answered, and the
+# zcrx answer is what registration accepts today (no flags, no control ops).
+query_answers() {
+	local out
+
+	out=$("$bin/zcrx-query" --json) || { tap_diag "exit $?: $out"; return 1; }
+	tap_diag "$out"
+	python3 - "$out" <<'PY' || return
+import json, sys
+q = json.loads(sys.argv[1])
+o, z, c = q["opcodes"], q["zcrx"], q["scq"]
+assert o["request"] == 59 and o["register"] == 36 and o["query"] == 3, o
+assert z["register_flags"] == 0 and z["area_flags"] == 0 and z["ctrl_opcodes"] == 0, z
+a = z["rq_hdr_alignment"]
+assert z["rq_hdr_size"] >= 8 and a and not a & (a - 1), z
+assert c["hdr_size"] > 0, c
+PY
+	out=$("$bin/zcrx-query") || return
+	[[ "$out" == *"zero-copy receive: register flags 0x0, area flags 0x0, 0 control ops"* ]]
 }
 
 nic_show() {
@@ -181,7 +203,7 @@ nic_split() {
 }
 
 main() {
-	if [ ! -x "$bin/zcrx-send" ] || [ ! -x "$bin/zcrx-nic" ]; then
+	if [ ! -x "$bin/zcrx-send" ] || [ ! -x "$bin/zcrx-nic" ] || [ ! -x "$bin/zcrx-query" ]; then
 		tap_skip "zcrx tools not built in $bin"
 		tap_done
 		return
@@ -197,6 +219,8 @@ main() {
 	tap_check "zcrx-send: refused connection is exit 1 with the peer named" send_refused
 	tap_check "zcrx-send: SIGINT ends the stream cleanly, what it reports sent was received" \
 		send_interrupted
+	tap_check "zcrx-query: the kernel answers every query, zcrx as registration accepts" \
+		query_answers
 	tap_check "zcrx-nic show: channels and rings of a netdevsim port" nic_show
 	tap_check "zcrx-nic split: on, off, auto; a bad word is exit 2" nic_split
 	tap_check "zcrx-nic apply: refuses a NIC with ntuple off, exit 4, nothing changed" \

@@ -11,6 +11,8 @@
 #    deliver every byte they were sent;
 #  - sqe: random RECV_ZC SQEs, each ending with its documented errno;
 #  - reg: random registration structures, each answer documented;
+#  - query: random IORING_REGISTER_QUERY chains, the return, every header
+#    and every answer buffer exactly as predicted;
 #  - lifecycle: rings closed and receivers SIGKILLed under a stream while
 #    the queue is restarted, the queue registered again at once each time.
 # Every mode runs without CAP_IPC_LOCK under one RLIMIT_MEMLOCK, so that
@@ -266,6 +268,10 @@ main() {
 	fuzz reg --count 5000 --seconds 30
 	tap_check "reg: every registration answered as documented" field reg "^reg: ok$"
 	tap_check "reg: no EEXIST after a successful registration's ring closed" no_eexist
+
+	fuzz query --count 20000 --seconds 30
+	tap_check "query: every IORING_REGISTER_QUERY chain answered exactly as predicted" \
+		field query "^query: ok$"
 
 	lifecycle
 	tap_check "lifecycle: rings closed and owners killed under restarts, registers again, data verified" \

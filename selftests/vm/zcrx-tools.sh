@@ -10,7 +10,9 @@
 # early, a tiny area with a fast and with a slow consumer (--hold: the kernel
 # runs short of buffers, the NIC drops, the copy path hits ENOMEM), and the
 # errors zcrx-recv promises: ENODEV, ERANGE, EPERM without CAP_NET_ADMIN,
-# EEXIST for a queue in use, EINVAL with header split off, usage errors.
+# EEXIST for a queue in use, EINVAL with header split off, usage errors;
+# and zcrx-nic show (and the kernel's YNL CLI) naming io_uring as the
+# provider of the queue exactly while a receiver holds it.
 # TAP on stdout; exits 4 (skip) if the kernel or device lacks zcrx.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -214,6 +216,56 @@ queue_in_use() {
 	return "$ok"
 }
 
+# providers_are WANT: zcrx-nic show --json on the receiver says exactly
+# WANT ("1 io_uring": queue 1 held by io_uring, no page pool of another
+# provider; "none": no queue or page pool has a provider).
+providers_are() {
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" show "$NSIM_DEV_B" --json >"$tmp/show.json" ||
+		return
+	python3 - "$tmp/show.json" "$1" <<'PY'
+import json, sys
+show = json.load(open(sys.argv[1]))
+held = " ".join(f"{q['id']} {q['provider']}" for q in show["queues"] if q["provider"] != "none")
+pools = {p["provider"] for p in show["page_pools"]}
+want = sys.argv[2]
+ok = held == ("" if want == "none" else want) and (
+    pools <= {"none"} if want == "none" else "io_uring" in pools)
+print(f"# providers: {held or 'none'}; page pool providers: {sorted(pools)}")
+sys.exit(0 if ok else 1)
+PY
+}
+
+# While a receiver holds the queue, zcrx-nic show (and the kernel's own YNL
+# CLI, reading the netlink spec) name io_uring on that queue and no other;
+# once the receiver is gone, no queue or page pool has a provider.
+show_provider() {
+	local ynl=$here/../build/linux/tools/net/ynl ok=0
+
+	recv_start "$PORT" --verify --expect-bytes 64K || return
+	providers_are "1 io_uring" || ok=1
+	ip netns exec "$NSIM_NS_B" python3 "$ynl/cli.py" --no-schema \
+		--spec "$ynl/../../../Documentation/netlink/specs/netdev.yaml" --dump queue-get \
+		--json "{\"ifindex\": $(nsim_ifindex "$NSIM_NS_B" "$NSIM_DEV_B")}" >"$tmp/ynl.out" 2>&1 || ok=1
+	sed 's/^/# ynl: /' "$tmp/ynl.out"
+	python3 - "$tmp/ynl.out" "$ZC_QUEUE" <<'PY' || ok=1
+import ast, sys
+queues = ast.literal_eval(open(sys.argv[1]).read())
+held = [q["id"] for q in queues if q["type"] == "rx" and "io-uring" in q]
+sys.exit(0 if held == [int(sys.argv[2])] else 1)
+PY
+	timeout 300 ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 64K \
+		"$NSIM_IP4_B" "$PORT" | sed 's/^/# send: /'
+	[ "${PIPESTATUS[0]}" -eq 0 ] || ok=1
+	recv_wait || ok=1
+	# the ring is freed in the background, its pool once its buffers are back
+	for _ in $(seq 100); do
+		providers_are none >/dev/null && break
+		sleep 0.1
+	done
+	providers_are none || ok=1
+	return "$ok"
+}
+
 # set_split on|off: tcp-data-split on the receiver, retried while the queue
 # still has the provider of a receiver that just exited (the ring goes away
 # in the background).
@@ -290,6 +342,8 @@ main() {
 		reg_error ERANGE --ifname "$NSIM_DEV_B" --queue 64
 	tap_check "without CAP_NET_ADMIN: exit 3, the kernel says EPERM" no_net_admin
 	tap_check "queue already registered by a running receiver: exit 3, EEXIST" queue_in_use
+	tap_check "zcrx-nic show and YNL: io_uring holds the queue while receiving, then nothing" \
+		show_provider
 	tap_check "tcp-data-split off: exit 3, the kernel says EINVAL; on again: receives" \
 		header_split_off
 	tap_check "usage errors: exit 2 with the option named" usage_errors

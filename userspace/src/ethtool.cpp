@@ -37,7 +37,6 @@ constexpr std::size_t align4(std::size_t n) noexcept {
 }
 constexpr std::size_t nlmsg_hdrlen = align4(sizeof(nlmsghdr));
 constexpr std::size_t genl_hdrlen = align4(sizeof(genlmsghdr));
-constexpr const char *family_name = ETHTOOL_GENL_NAME;
 
 // ---- feature names and advice ----
 
@@ -134,6 +133,19 @@ bool get_u32(const nlattr *attr, std::uint32_t &out) {
     if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
         return false;
     out = mnl_attr_get_u32(attr);
+    return true;
+}
+
+// A netlink "uint": 4 or 8 bytes, whichever the value needs.
+bool get_uint(const nlattr *attr, std::uint64_t &out) {
+    if (!attr)
+        return true;
+    if (mnl_attr_get_payload_len(attr) == sizeof(std::uint32_t))
+        out = mnl_attr_get_u32(attr);
+    else if (mnl_attr_validate(attr, MNL_TYPE_U64) == 0)
+        out = mnl_attr_get_u64(attr);
+    else
+        return false;
     return true;
 }
 
@@ -323,6 +335,18 @@ Error feature_error(Feature f, std::string_view dev, int err, std::string what,
     return Error{err, std::move(what), std::move(detail), feature_advice(f, dev, err)};
 }
 
+std::string_view to_string(Provider p) noexcept {
+    switch (p) {
+    case Provider::none:
+        return "none";
+    case Provider::dmabuf:
+        return "dmabuf";
+    case Provider::io_uring:
+        return "io_uring";
+    }
+    return "none";
+}
+
 std::string_view to_string(TcpDataSplit v) noexcept {
     switch (v) {
     case TcpDataSplit::unknown:
@@ -337,10 +361,26 @@ std::string_view to_string(TcpDataSplit v) noexcept {
 
 // ---- building ----
 
-nlmsghdr *build_family_request(std::span<std::byte> buf, std::uint32_t seq) {
+nlmsghdr *build_family_request(std::span<std::byte> buf, std::uint32_t seq, const char *name) {
     nlmsghdr *nlh = put_genl_header(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, seq);
-    if (!nlh || !mnl_attr_put_strz_check(nlh, buf.size(), CTRL_ATTR_FAMILY_NAME, family_name))
+    if (!nlh || !mnl_attr_put_strz_check(nlh, buf.size(), CTRL_ATTR_FAMILY_NAME, name))
         return nullptr;
+    return nlh;
+}
+
+nlmsghdr *build_queue_dump(std::span<std::byte> buf, std::uint16_t family, std::uint32_t seq,
+                           std::uint32_t ifindex) {
+    nlmsghdr *nlh = put_genl_header(buf, family, netdev_nl::cmd_queue_get, 1, seq);
+    if (!nlh || !mnl_attr_put_u32_check(nlh, buf.size(), netdev_nl::a_queue_ifindex, ifindex))
+        return nullptr;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    return nlh;
+}
+
+nlmsghdr *build_page_pool_dump(std::span<std::byte> buf, std::uint16_t family, std::uint32_t seq) {
+    nlmsghdr *nlh = put_genl_header(buf, family, netdev_nl::cmd_page_pool_get, 1, seq);
+    if (nlh)
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     return nlh;
 }
 
@@ -377,6 +417,43 @@ Result<std::uint16_t> parse_family_reply(const nlmsghdr *nlh) {
     if (!id || mnl_attr_validate(id, MNL_TYPE_U16) < 0)
         return malformed("parse the generic netlink family reply: no family id");
     return mnl_attr_get_u16(id);
+}
+
+Result<std::optional<RxQueue>> parse_queue_reply(const nlmsghdr *nlh) {
+    namespace a = netdev_nl;
+    AttrTable tb(a::a_queue_max);
+    if (!parse_genl(nlh, a::cmd_queue_get, tb))
+        return malformed("parse a netdev queue");
+    std::uint32_t type = a::queue_type_rx;
+    RxQueue q;
+    if (!tb[a::a_queue_id] || !get_u32(tb[a::a_queue_id], q.id) ||
+        !get_u32(tb[a::a_queue_type], type) || !get_u32(tb[a::a_queue_napi_id], q.napi_id) ||
+        !get_u32(tb[a::a_queue_dmabuf], q.dmabuf))
+        return malformed("parse a netdev queue");
+    if (type != a::queue_type_rx)
+        return std::optional<RxQueue>();
+    if (tb[a::a_queue_io_uring])
+        q.provider = Provider::io_uring;
+    else if (tb[a::a_queue_dmabuf])
+        q.provider = Provider::dmabuf;
+    return std::optional<RxQueue>(q);
+}
+
+Result<PagePool> parse_page_pool_reply(const nlmsghdr *nlh) {
+    namespace a = netdev_nl;
+    AttrTable tb(a::a_pp_max);
+    if (!parse_genl(nlh, a::cmd_page_pool_get, tb))
+        return malformed("parse a netdev page pool");
+    PagePool p;
+    if (!tb[a::a_pp_id] || !get_uint(tb[a::a_pp_id], p.id) ||
+        !get_u32(tb[a::a_pp_ifindex], p.ifindex) || !get_uint(tb[a::a_pp_inflight], p.inflight))
+        return malformed("parse a netdev page pool");
+    p.detached = tb[a::a_pp_detach_time] != nullptr;
+    if (tb[a::a_pp_io_uring])
+        p.provider = Provider::io_uring;
+    else if (tb[a::a_pp_dmabuf])
+        p.provider = Provider::dmabuf;
+    return p;
 }
 
 Result<Channels> parse_channels_reply(const nlmsghdr *nlh) {
@@ -509,6 +586,16 @@ Result<void> Netlink::exchange(const nlmsghdr *req, const std::string &what, OnR
                     return std::move(*failed);
                 return {};
             }
+            if (nlh->nlmsg_type == NLMSG_DONE) { // the end of a dump
+                int err = 0;
+                if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(err))
+                    std::memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+                if (err != 0)
+                    return Error{-err, what, {}, std::nullopt};
+                if (failed)
+                    return std::move(*failed);
+                return {};
+            }
             if (nlh->nlmsg_type < NLMSG_MIN_TYPE || failed)
                 continue;
             if (Result<void> r = on_reply(nlh); !r)
@@ -530,29 +617,98 @@ Result<Netlink> Netlink::open() {
     const std::uint32_t portid = mnl_socket_get_portid(sock.get());
     Netlink nl(std::move(sock), portid);
 
-    const std::string what = "look up the \"ethtool\" generic netlink family";
-    std::optional<std::uint16_t> family;
-    Result<void> r = nl.exchange(build_family_request(nl.buf_.bytes(), ++nl.seq_), what,
-                                 [&](const nlmsghdr *nlh) -> Result<void> {
-                                     if (nlh->nlmsg_type != GENL_ID_CTRL)
-                                         return {};
-                                     Result<std::uint16_t> id = parse_family_reply(nlh);
-                                     if (!id)
-                                         return std::move(id).error();
-                                     family = *id;
-                                     return {};
-                                 });
-    if (!r) {
-        Error e = std::move(r).error();
+    Result<std::uint16_t> family = nl.resolve(ETHTOOL_GENL_NAME);
+    if (!family) {
+        Error e = std::move(family).error();
         e.advice = e.err == ENOENT ? "this kernel has no ethtool netlink interface: it needs "
                                      "CONFIG_ETHTOOL_NETLINK=y (Linux 5.6 or later)"
                                    : "";
         return e;
     }
-    if (!family)
-        return malformed(what + ": no reply");
     nl.family_ = *family;
     return Result<Netlink>(std::move(nl));
+}
+
+Result<std::uint16_t> Netlink::resolve(const char *name) {
+    const std::string what = "look up the \"" + std::string(name) + "\" generic netlink family";
+    std::optional<std::uint16_t> family;
+    Result<void> r = exchange(build_family_request(buf_.bytes(), ++seq_, name), what,
+                              [&](const nlmsghdr *nlh) -> Result<void> {
+                                  if (nlh->nlmsg_type != GENL_ID_CTRL)
+                                      return {};
+                                  Result<std::uint16_t> id = parse_family_reply(nlh);
+                                  if (!id)
+                                      return std::move(id).error();
+                                  family = *id;
+                                  return {};
+                              });
+    if (!r)
+        return std::move(r).error();
+    if (!family)
+        return malformed(what + ": no reply");
+    return *family;
+}
+
+Result<std::uint16_t> Netlink::netdev_family() {
+    if (netdev_family_ == 0) {
+        Result<std::uint16_t> id = resolve(netdev_nl::family_name);
+        if (!id) {
+            Error e = std::move(id).error();
+            if (e.err == ENOENT)
+                e.advice = "this kernel has no netdev netlink family (Linux 6.8 or later "
+                           "lists queues and their memory providers)";
+            return e;
+        }
+        netdev_family_ = *id;
+    }
+    return netdev_family_;
+}
+
+template <typename T, typename Take>
+Result<std::vector<T>> Netlink::dump(const nlmsghdr *req, std::uint16_t family,
+                                     const std::string &what, Take take) {
+    std::vector<T> out;
+    Result<void> r = exchange(req, what, [&](const nlmsghdr *nlh) -> Result<void> {
+        if (nlh->nlmsg_type != family)
+            return {};
+        return take(nlh, out);
+    });
+    if (!r)
+        return std::move(r).error();
+    std::sort(out.begin(), out.end(), [](const T &x, const T &y) { return x.id < y.id; });
+    return out;
+}
+
+Result<std::vector<RxQueue>> Netlink::rx_queues(std::uint32_t ifindex) {
+    Result<std::uint16_t> family = netdev_family();
+    if (!family)
+        return std::move(family).error();
+    return dump<RxQueue>(build_queue_dump(buf_.bytes(), *family, ++seq_, ifindex), *family,
+                         "list the queues of ifindex " + std::to_string(ifindex),
+                         [](const nlmsghdr *nlh, std::vector<RxQueue> &out) -> Result<void> {
+                             Result<std::optional<RxQueue>> q = parse_queue_reply(nlh);
+                             if (!q)
+                                 return std::move(q).error();
+                             if (*q)
+                                 out.push_back(**q);
+                             return {};
+                         });
+}
+
+Result<std::vector<PagePool>> Netlink::page_pools(std::uint32_t ifindex) {
+    Result<std::uint16_t> family = netdev_family();
+    if (!family)
+        return std::move(family).error();
+    return dump<PagePool>(build_page_pool_dump(buf_.bytes(), *family, ++seq_), *family,
+                          "list the page pools",
+                          [=](const nlmsghdr *nlh, std::vector<PagePool> &out) -> Result<void> {
+                              Result<PagePool> p = parse_page_pool_reply(nlh);
+                              if (!p)
+                                  return std::move(p).error();
+                              if (p->ifindex == ifindex)
+                                  out.push_back(*p);
+                              return {};
+                          });
 }
 
 template <typename T, typename Parse>

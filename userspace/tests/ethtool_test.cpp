@@ -355,6 +355,112 @@ TEST_CASE("ACKs and errors parse, with the kernel's extended ACK message", "[eth
 
 // ---- RSS tables ----
 
+// ---- netdev family ----
+
+TEST_CASE("netdev dumps: queues of one device, all page pools, no ACK", "[ethtool][netdev]") {
+    namespace nd = et::netdev_nl;
+    et::MessageBuffer buf(1024);
+    const nlmsghdr *fam = et::build_family_request(buf.bytes(), 2, nd::family_name);
+    REQUIRE(fam != nullptr);
+    CHECK(std::string(mnl_attr_get_str(genl_attrs(fam).by_type[CTRL_ATTR_FAMILY_NAME])) ==
+          "netdev");
+
+    const nlmsghdr *q = et::build_queue_dump(buf.bytes(), family, 5, 7);
+    REQUIRE(q != nullptr);
+    CHECK(q->nlmsg_flags == (NLM_F_REQUEST | NLM_F_DUMP));
+    CHECK(genl_of(q).cmd == nd::cmd_queue_get);
+    const Attrs a = genl_attrs(q);
+    CHECK(a.count == 1);
+    REQUIRE(a.by_type[nd::a_queue_ifindex] != nullptr);
+    CHECK(mnl_attr_get_u32(a.by_type[nd::a_queue_ifindex]) == 7);
+
+    const nlmsghdr *pp = et::build_page_pool_dump(buf.bytes(), family, 6);
+    REQUIRE(pp != nullptr);
+    CHECK(pp->nlmsg_flags == (NLM_F_REQUEST | NLM_F_DUMP));
+    CHECK(genl_of(pp).cmd == nd::cmd_page_pool_get);
+    CHECK(genl_attrs(pp).count == 0);
+}
+
+TEST_CASE("queue replies name the provider; TX queues are skipped", "[ethtool][netdev]") {
+    namespace nd = et::netdev_nl;
+    Reply zc(family, nd::cmd_queue_get);
+    mnl_attr_put_u32(zc.nlh, nd::a_queue_id, 3);
+    mnl_attr_put_u32(zc.nlh, nd::a_queue_ifindex, 7);
+    mnl_attr_put_u32(zc.nlh, nd::a_queue_type, nd::queue_type_rx);
+    mnl_attr_put_u32(zc.nlh, nd::a_queue_napi_id, 8195);
+    mnl_attr_nest_end(zc.nlh, mnl_attr_nest_start(zc.nlh, nd::a_queue_io_uring));
+    const auto q = et::parse_queue_reply(zc.nlh);
+    REQUIRE(q.ok());
+    REQUIRE(q->has_value());
+    CHECK((*q)->id == 3);
+    CHECK((*q)->napi_id == 8195);
+    CHECK((*q)->provider == et::Provider::io_uring);
+    CHECK(et::to_string((*q)->provider) == "io_uring");
+
+    Reply dm(family, nd::cmd_queue_get);
+    mnl_attr_put_u32(dm.nlh, nd::a_queue_id, 1);
+    mnl_attr_put_u32(dm.nlh, nd::a_queue_type, nd::queue_type_rx);
+    mnl_attr_put_u32(dm.nlh, nd::a_queue_dmabuf, 12);
+    const auto d = et::parse_queue_reply(dm.nlh);
+    REQUIRE(d.ok());
+    REQUIRE(d->has_value());
+    CHECK((*d)->provider == et::Provider::dmabuf);
+    CHECK((*d)->dmabuf == 12);
+
+    Reply plain(family, nd::cmd_queue_get);
+    mnl_attr_put_u32(plain.nlh, nd::a_queue_id, 0);
+    mnl_attr_put_u32(plain.nlh, nd::a_queue_type, nd::queue_type_rx);
+    const auto p = et::parse_queue_reply(plain.nlh);
+    REQUIRE(p.ok());
+    REQUIRE(p->has_value());
+    CHECK((*p)->provider == et::Provider::none);
+    CHECK((*p)->napi_id == 0);
+
+    Reply tx(family, nd::cmd_queue_get);
+    mnl_attr_put_u32(tx.nlh, nd::a_queue_id, 3);
+    mnl_attr_put_u32(tx.nlh, nd::a_queue_type, 1);
+    const auto t = et::parse_queue_reply(tx.nlh);
+    REQUIRE(t.ok());
+    CHECK_FALSE(t->has_value());
+
+    Reply noid(family, nd::cmd_queue_get);
+    mnl_attr_put_u32(noid.nlh, nd::a_queue_type, nd::queue_type_rx);
+    REQUIRE_FALSE(et::parse_queue_reply(noid.nlh).ok());
+    CHECK(et::parse_queue_reply(noid.nlh).error().err == EBADMSG);
+}
+
+TEST_CASE("page pool replies read 4- and 8-byte uints and the detach time", "[ethtool][netdev]") {
+    namespace nd = et::netdev_nl;
+    Reply r(family, nd::cmd_page_pool_get);
+    mnl_attr_put_u32(r.nlh, nd::a_pp_id, 40);
+    mnl_attr_put_u32(r.nlh, nd::a_pp_ifindex, 7);
+    mnl_attr_put_u64(r.nlh, nd::a_pp_inflight, 0x100000001ULL);
+    mnl_attr_put_u32(r.nlh, nd::a_pp_detach_time, 1234);
+    mnl_attr_nest_end(r.nlh, mnl_attr_nest_start(r.nlh, nd::a_pp_io_uring));
+    const auto p = et::parse_page_pool_reply(r.nlh);
+    REQUIRE(p.ok());
+    CHECK(p->id == 40);
+    CHECK(p->ifindex == 7);
+    CHECK(p->inflight == 0x100000001ULL);
+    CHECK(p->detached);
+    CHECK(p->provider == et::Provider::io_uring);
+
+    Reply live(family, nd::cmd_page_pool_get);
+    mnl_attr_put_u64(live.nlh, nd::a_pp_id, 41);
+    mnl_attr_put_u32(live.nlh, nd::a_pp_ifindex, 7);
+    const auto l = et::parse_page_pool_reply(live.nlh);
+    REQUIRE(l.ok());
+    CHECK(l->id == 41);
+    CHECK(l->inflight == 0);
+    CHECK_FALSE(l->detached);
+    CHECK(l->provider == et::Provider::none);
+
+    Reply odd(family, nd::cmd_page_pool_get);
+    const std::uint16_t three = 3;
+    mnl_attr_put(odd.nlh, nd::a_pp_id, sizeof(three), &three);
+    CHECK(et::parse_page_pool_reply(odd.nlh).error().err == EBADMSG);
+}
+
 TEST_CASE("equal_indir spreads entries round-robin like the kernel default", "[ethtool]") {
     CHECK(et::equal_indir(8, 3) == std::vector<std::uint32_t>{0, 1, 2, 0, 1, 2, 0, 1});
     CHECK(et::equal_indir(4, 1) == std::vector<std::uint32_t>{0, 0, 0, 0});

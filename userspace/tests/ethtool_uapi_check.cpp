@@ -4,6 +4,7 @@
 // Built with the patched tree's exported headers first on the include path,
 // so <linux/ethtool_netlink.h> here is the 6.12 one. Part of uapi-check.
 #include <linux/ethtool_netlink.h>
+#include <linux/netdev.h>
 
 #include "zcrx/ethtool.hpp"
 
@@ -22,3 +23,23 @@ using zcrx::ethtool::TcpDataSplit;
 static_assert(static_cast<int>(TcpDataSplit::unknown) == ETHTOOL_TCP_DATA_SPLIT_UNKNOWN);
 static_assert(static_cast<int>(TcpDataSplit::disabled) == ETHTOOL_TCP_DATA_SPLIT_DISABLED);
 static_assert(static_cast<int>(TcpDataSplit::enabled) == ETHTOOL_TCP_DATA_SPLIT_ENABLED);
+
+namespace nd = zcrx::ethtool::netdev_nl;
+static_assert(std::string_view(nd::family_name) == NETDEV_FAMILY_NAME);
+static_assert(nd::cmd_page_pool_get == NETDEV_CMD_PAGE_POOL_GET);
+static_assert(nd::cmd_queue_get == NETDEV_CMD_QUEUE_GET);
+static_assert(nd::a_pp_id == NETDEV_A_PAGE_POOL_ID);
+static_assert(nd::a_pp_ifindex == NETDEV_A_PAGE_POOL_IFINDEX);
+static_assert(nd::a_pp_inflight == NETDEV_A_PAGE_POOL_INFLIGHT);
+static_assert(nd::a_pp_detach_time == NETDEV_A_PAGE_POOL_DETACH_TIME);
+static_assert(nd::a_pp_dmabuf == NETDEV_A_PAGE_POOL_DMABUF);
+static_assert(nd::a_pp_io_uring == NETDEV_A_PAGE_POOL_IO_URING);
+static_assert(nd::a_pp_max == NETDEV_A_PAGE_POOL_MAX);
+static_assert(nd::a_queue_id == NETDEV_A_QUEUE_ID);
+static_assert(nd::a_queue_ifindex == NETDEV_A_QUEUE_IFINDEX);
+static_assert(nd::a_queue_type == NETDEV_A_QUEUE_TYPE);
+static_assert(nd::a_queue_napi_id == NETDEV_A_QUEUE_NAPI_ID);
+static_assert(nd::a_queue_dmabuf == NETDEV_A_QUEUE_DMABUF);
+static_assert(nd::a_queue_io_uring == NETDEV_A_QUEUE_IO_URING);
+static_assert(nd::a_queue_max == NETDEV_A_QUEUE_MAX);
+static_assert(nd::queue_type_rx == NETDEV_QUEUE_TYPE_RX);

@@ -5,6 +5,7 @@
 // whose bundled io_uring.h (liburing 2.3) predates zcrx and would shadow the
 // kernel's. Any mismatch fails the build; the program itself does nothing.
 #include <linux/io_uring.h>
+#include <linux/io_uring/query.h>
 
 #include <cstddef>
 #include <type_traits>
@@ -103,6 +104,43 @@ SAME_FIELD(io_uring_region_desc, flags, u::region_desc, flags);
 SAME_FIELD(io_uring_region_desc, id, u::region_desc, id);
 SAME_FIELD(io_uring_region_desc, mmap_offset, u::region_desc, mmap_offset);
 SAME_FIELD(io_uring_region_desc, __resv, u::region_desc, resv);
+
+// IORING_REGISTER_QUERY (linux/io_uring/query.h).
+SAME_VALUE(IORING_REGISTER_QUERY, u::register_query);
+SAME_VALUE(IO_URING_QUERY_OPCODES, u::query_op_opcodes);
+SAME_VALUE(IO_URING_QUERY_ZCRX, u::query_op_zcrx);
+SAME_VALUE(IO_URING_QUERY_SCQ, u::query_op_scq);
+
+SAME_STRUCT(io_uring_query_hdr, u::query_hdr);
+SAME_FIELD(io_uring_query_hdr, next_entry, u::query_hdr, next_entry);
+SAME_FIELD(io_uring_query_hdr, query_data, u::query_hdr, query_data);
+SAME_FIELD(io_uring_query_hdr, query_op, u::query_hdr, query_op);
+SAME_FIELD(io_uring_query_hdr, size, u::query_hdr, size);
+SAME_FIELD(io_uring_query_hdr, result, u::query_hdr, result);
+SAME_FIELD(io_uring_query_hdr, __resv, u::query_hdr, resv);
+
+SAME_STRUCT(io_uring_query_opcode, u::query_opcode);
+SAME_FIELD(io_uring_query_opcode, nr_request_opcodes, u::query_opcode, nr_request_opcodes);
+SAME_FIELD(io_uring_query_opcode, nr_register_opcodes, u::query_opcode, nr_register_opcodes);
+SAME_FIELD(io_uring_query_opcode, feature_flags, u::query_opcode, feature_flags);
+SAME_FIELD(io_uring_query_opcode, ring_setup_flags, u::query_opcode, ring_setup_flags);
+SAME_FIELD(io_uring_query_opcode, enter_flags, u::query_opcode, enter_flags);
+SAME_FIELD(io_uring_query_opcode, sqe_flags, u::query_opcode, sqe_flags);
+SAME_FIELD(io_uring_query_opcode, nr_query_opcodes, u::query_opcode, nr_query_opcodes);
+SAME_FIELD(io_uring_query_opcode, __pad, u::query_opcode, pad);
+
+SAME_STRUCT(io_uring_query_zcrx, u::query_zcrx);
+SAME_FIELD(io_uring_query_zcrx, register_flags, u::query_zcrx, register_flags);
+SAME_FIELD(io_uring_query_zcrx, area_flags, u::query_zcrx, area_flags);
+SAME_FIELD(io_uring_query_zcrx, nr_ctrl_opcodes, u::query_zcrx, nr_ctrl_opcodes);
+SAME_FIELD(io_uring_query_zcrx, features, u::query_zcrx, features);
+SAME_FIELD(io_uring_query_zcrx, rq_hdr_size, u::query_zcrx, rq_hdr_size);
+SAME_FIELD(io_uring_query_zcrx, rq_hdr_alignment, u::query_zcrx, rq_hdr_alignment);
+SAME_FIELD(io_uring_query_zcrx, __resv2, u::query_zcrx, resv2);
+
+SAME_STRUCT(io_uring_query_scq, u::query_scq);
+SAME_FIELD(io_uring_query_scq, hdr_size, u::query_scq, hdr_size);
+SAME_FIELD(io_uring_query_scq, hdr_alignment, u::query_scq, hdr_alignment);
 
 int main() {
     return 0;

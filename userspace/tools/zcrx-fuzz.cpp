@@ -5,6 +5,7 @@
 //   reg        random IORING_REGISTER_ZCRX_IFQ structures (fuzz/reg.cpp)
 //   lifecycle  rings closed and owners killed under a stream (fuzz/lifecycle.cpp)
 //   charge     the memlock charges of the closed rings are back (fuzz/charge.cpp)
+//   query      random IORING_REGISTER_QUERY chains (fuzz/query.cpp)
 #include <unistd.h>
 
 #include <chrono>
@@ -23,8 +24,8 @@ namespace {
 namespace cli = zcrx::cli;
 
 constexpr cli::Option options[] = {
-    {"ifname", "DEV", "the interface whose RX queue is fuzzed (required)"},
-    {"queue", "Q", "the RX queue (required)"},
+    {"ifname", "DEV", "the interface whose RX queue is fuzzed (required but for query)"},
+    {"queue", "Q", "the RX queue (required but for query)"},
     {"port", "PORT", "refill, lifecycle: accept zcrx-send's stream on PORT (required)"},
     {"seed", "S", "seed of the random inputs (default 1; printed: a run replays with it)"},
     {"count", "N", "inputs to try: hostile entries, SQEs, registrations or cycles"},
@@ -38,6 +39,7 @@ constexpr cli::Option options[] = {
 std::string help_text() {
     std::string s =
         "Usage: zcrx-fuzz refill|sqe|reg|lifecycle|charge --ifname DEV --queue Q [OPTIONS]\n"
+        "       zcrx-fuzz query [OPTIONS]\n"
         "\n"
         "Fuzz io_uring zero-copy receive on RX queue Q of DEV (set up with zcrx-nic\n"
         "apply) and check every answer the kernel gives:\n"
@@ -61,6 +63,10 @@ std::string help_text() {
         "             as large as RLIMIT_MEMLOCK allows registers, so every closed\n"
         "             ring's charge is back (waiting up to --seconds, default 20, for\n"
         "             draining pools); one page more fails with ENOMEM\n"
+        "  query      random IORING_REGISTER_QUERY chains (unknown queries, odd sizes,\n"
+        "             reserved fields, bad pointers, loops); the return, every header\n"
+        "             and every answer buffer must be exactly as predicted. Needs no\n"
+        "             NIC queue\n"
         "\n"
         "All but charge need at least one of --count and --seconds. Prints the inputs tried\n"
         "per kind with each answer's count; unexpected answers make it fail. At the\n"
@@ -76,9 +82,12 @@ std::string help_text() {
 
 int run(std::string_view mode, const cli::Args &args) {
     fuzz::Settings s;
-    s.ifname = std::string(args.required("ifname"));
-    s.queue = static_cast<std::uint32_t>(
-        cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX - 1));
+    const bool nic = mode != "query";
+    if (nic) {
+        s.ifname = std::string(args.required("ifname"));
+        s.queue = static_cast<std::uint32_t>(
+            cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX - 1));
+    }
     if (mode == "refill" || mode == "lifecycle")
         s.port = cli::parse_port(args.required("port"), "--port");
     s.seed = args.count_or("seed", 1, 0, UINT64_MAX);
@@ -90,12 +99,14 @@ int run(std::string_view mode, const cli::Args &args) {
     s.rq_entries =
         static_cast<std::uint32_t>(args.count_or("rq-entries", 1024, 64, zcrx::max_rq_entries));
     s.chaos = args.count_or("chaos", 0, 0, UINT64_MAX);
-    zcrx::Result<std::uint32_t> idx = zcrx::interface_index(s.ifname);
-    if (!idx) {
-        std::fprintf(stderr, "zcrx-fuzz: %s\n", idx.error().message().c_str());
-        return 3;
+    if (nic) {
+        zcrx::Result<std::uint32_t> idx = zcrx::interface_index(s.ifname);
+        if (!idx) {
+            std::fprintf(stderr, "zcrx-fuzz: %s\n", idx.error().message().c_str());
+            return 3;
+        }
+        s.if_index = *idx;
     }
-    s.if_index = *idx;
     std::printf("%.*s: seed %llu\n", static_cast<int>(mode.size()), mode.data(),
                 static_cast<unsigned long long>(s.seed));
     std::fflush(stdout);
@@ -109,6 +120,8 @@ int run(std::string_view mode, const cli::Args &args) {
         rc = fuzz::run_reg(s);
     else if (mode == "lifecycle")
         rc = fuzz::run_lifecycle(s);
+    else if (mode == "query")
+        rc = fuzz::run_query(s);
     else
         rc = fuzz::run_charge(s);
     // every ring is closed by now: their pinned pages must all come back
@@ -133,9 +146,9 @@ int main(int argc, char **argv) {
             return cli::exit_ok;
         }
         if (mode != "refill" && mode != "sqe" && mode != "reg" && mode != "lifecycle" &&
-            mode != "charge")
+            mode != "charge" && mode != "query")
             throw cli::UsageError(
-                "the first argument must be refill, sqe, reg, lifecycle or charge");
+                "the first argument must be refill, sqe, reg, lifecycle, charge or query");
         args.expect_positional(0, 0, "");
         std::setvbuf(stdout, nullptr, _IOLBF, 0);
         return run(mode, args);

@@ -71,7 +71,9 @@ std::string help_text() {
         "ntuple rules) directly, so it works where the ethtool binary is too old.\n"
         "\n"
         "  show   channels, ring parameters with tcp-data-split, the RSS indirection\n"
-        "         table and the ntuple rules, as far as the device reports them\n"
+        "         table and the ntuple rules, as far as the device reports them; which\n"
+        "         RX queues a memory provider (io_uring, dmabuf) holds, and the page\n"
+        "         pools, from the netdev netlink family\n"
         "  apply  [set N combined channels,] turn tcp-data-split on, spread RSS equally\n"
         "         over every RX queue but Q, add rules \"flow-type tcp4|tcp6 dst-port P\n"
         "         action Q\"; records what it changed under --state-dir; if a step fails,\n"
@@ -295,6 +297,8 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
     const Result<et::Rings> rings = s.nl.rings(dev);
     const Result<RssView> rss = read_rss(s);
     const Result<RulesView> rules = read_rules(s);
+    const Result<std::vector<et::RxQueue>> queues = s.nl.rx_queues(s.ifindex);
+    const Result<std::vector<et::PagePool>> pools = s.nl.page_pools(s.ifindex);
     const std::string spath = state_path(state_dir, dev);
     const Result<std::optional<et::ApplyState>> state = read_state(spath);
 
@@ -342,6 +346,38 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
             j.key("error").value(rules.error().message());
         }
         j.end_object();
+        j.key("queues");
+        if (queues) {
+            j.begin_array();
+            for (const et::RxQueue &q : *queues) {
+                j.begin_object().key("id").value(q.id).key("napi_id").value(q.napi_id);
+                j.key("provider").value(et::to_string(q.provider));
+                if (q.provider == et::Provider::dmabuf)
+                    j.key("dmabuf").value(q.dmabuf);
+                j.end_object();
+            }
+            j.end_array();
+        } else {
+            j.begin_object().key("error").value(queues.error().message()).end_object();
+        }
+        j.key("page_pools");
+        if (pools) {
+            j.begin_array();
+            for (const et::PagePool &p : *pools)
+                j.begin_object()
+                    .key("id")
+                    .value(p.id)
+                    .key("provider")
+                    .value(et::to_string(p.provider))
+                    .key("inflight")
+                    .value(p.inflight)
+                    .key("detached")
+                    .value(p.detached)
+                    .end_object();
+            j.end_array();
+        } else {
+            j.begin_object().key("error").value(pools.error().message()).end_object();
+        }
         j.key("applied");
         if (state && state->has_value())
             j.begin_object()
@@ -391,6 +427,26 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
             std::printf("  %u: %s\n", loc, et::describe_rule(fs).c_str());
     } else {
         std::printf("ntuple rules: unavailable: %s\n", rules.error().message().c_str());
+    }
+    if (queues) {
+        std::string held;
+        for (const et::RxQueue &q : *queues)
+            if (q.provider != et::Provider::none)
+                held += (held.empty() ? "" : ", ") + std::to_string(q.id) + " " +
+                        std::string(et::to_string(q.provider));
+        std::printf("memory providers: %s\n", held.empty() ? "none" : held.c_str());
+    } else {
+        std::printf("memory providers: unavailable: %s\n", queues.error().message().c_str());
+    }
+    if (pools) {
+        std::printf("page pools: %zu\n", pools->size());
+        for (const et::PagePool &p : *pools)
+            std::printf("  %llu: %s, %llu in flight%s\n", static_cast<unsigned long long>(p.id),
+                        std::string(et::to_string(p.provider)).c_str(),
+                        static_cast<unsigned long long>(p.inflight),
+                        p.detached ? ", detached" : "");
+    } else {
+        std::printf("page pools: unavailable: %s\n", pools.error().message().c_str());
     }
     if (!state)
         std::printf("zcrx-nic apply: %s\n", state.error().message().c_str());

@@ -3,6 +3,8 @@
 // Channels and ring parameters (tcp-data-split) go over ethtool generic
 // netlink (libmnl); the RSS indirection table and ntuple rules have no
 // netlink set operation in Linux 6.12, so they use the SIOCETHTOOL ioctl.
+// Which queues a memory provider holds comes from the netdev family's
+// queue and page pool dumps.
 //
 // The message builders and parsers, the RSS table and rule computations and
 // the apply-state file format are pure functions, tested without a NIC.
@@ -43,6 +45,30 @@ inline constexpr std::uint16_t a_rss_indir = 4;       // ETHTOOL_A_RSS_INDIR (bi
 inline constexpr std::uint16_t a_rss_hkey = 5;        // ETHTOOL_A_RSS_HKEY (binary)
 inline constexpr std::uint16_t a_rss_max = 7;         // ETHTOOL_A_RSS_MAX in 6.12
 } // namespace nl
+
+// Netdev generic netlink numbers (page pools since 6.7, queues since 6.8,
+// the io-uring nests from the zcrx series and upstream 6.15), also missing
+// from bookworm's headers; checked like the ones above.
+namespace netdev_nl {
+inline constexpr const char *family_name = "netdev"; // NETDEV_FAMILY_NAME
+inline constexpr std::uint8_t cmd_page_pool_get = 5; // NETDEV_CMD_PAGE_POOL_GET
+inline constexpr std::uint8_t cmd_queue_get = 10;    // NETDEV_CMD_QUEUE_GET
+inline constexpr std::uint16_t a_pp_id = 1;          // NETDEV_A_PAGE_POOL_ID (uint)
+inline constexpr std::uint16_t a_pp_ifindex = 2;     // NETDEV_A_PAGE_POOL_IFINDEX (u32)
+inline constexpr std::uint16_t a_pp_inflight = 4;    // NETDEV_A_PAGE_POOL_INFLIGHT (uint)
+inline constexpr std::uint16_t a_pp_detach_time = 6; // NETDEV_A_PAGE_POOL_DETACH_TIME (uint)
+inline constexpr std::uint16_t a_pp_dmabuf = 7;      // NETDEV_A_PAGE_POOL_DMABUF (u32)
+inline constexpr std::uint16_t a_pp_io_uring = 8;    // NETDEV_A_PAGE_POOL_IO_URING (nest)
+inline constexpr std::uint16_t a_pp_max = 8;         // NETDEV_A_PAGE_POOL_MAX with the series
+inline constexpr std::uint16_t a_queue_id = 1;       // NETDEV_A_QUEUE_ID (u32)
+inline constexpr std::uint16_t a_queue_ifindex = 2;  // NETDEV_A_QUEUE_IFINDEX (u32)
+inline constexpr std::uint16_t a_queue_type = 3;     // NETDEV_A_QUEUE_TYPE (u32)
+inline constexpr std::uint16_t a_queue_napi_id = 4;  // NETDEV_A_QUEUE_NAPI_ID (u32)
+inline constexpr std::uint16_t a_queue_dmabuf = 5;   // NETDEV_A_QUEUE_DMABUF (u32)
+inline constexpr std::uint16_t a_queue_io_uring = 6; // NETDEV_A_QUEUE_IO_URING (nest)
+inline constexpr std::uint16_t a_queue_max = 6;      // NETDEV_A_QUEUE_MAX with the series
+inline constexpr std::uint32_t queue_type_rx = 0;    // NETDEV_QUEUE_TYPE_RX
+} // namespace netdev_nl
 
 // What a step needs from the device; names the feature in error messages.
 enum class Feature { channels, rings, tcp_data_split, rss, ntuple };
@@ -85,6 +111,28 @@ struct Rss {
     std::vector<std::uint8_t> key;
 };
 
+// Who provides the memory of an RX queue or a page pool, as the netdev
+// netlink family reports it.
+enum class Provider { none, dmabuf, io_uring };
+
+// "none", "dmabuf" (devmem TCP), "io_uring" (zero-copy receive).
+[[nodiscard]] std::string_view to_string(Provider p) noexcept;
+
+struct RxQueue {
+    std::uint32_t id = 0;
+    std::uint32_t napi_id = 0; // 0: not reported
+    Provider provider = Provider::none;
+    std::uint32_t dmabuf = 0; // the binding id, for Provider::dmabuf
+};
+
+struct PagePool {
+    std::uint64_t id = 0;
+    std::uint32_t ifindex = 0;
+    std::uint64_t inflight = 0; // buffers handed out and not yet back
+    bool detached = false;      // its queue is gone; it waits for its buffers
+    Provider provider = Provider::none;
+};
+
 // ---- Netlink messages (pure) ----
 
 // Storage for netlink messages, aligned for struct nlmsghdr.
@@ -103,8 +151,15 @@ private:
 // does not fit or dev is not a valid interface name. Requests ask for an ACK
 // (NLM_F_ACK), so every exchange ends with an NLMSG_ERROR message.
 
-// CTRL_CMD_GETFAMILY for the "ethtool" generic netlink family.
-[[nodiscard]] nlmsghdr *build_family_request(std::span<std::byte> buf, std::uint32_t seq);
+// CTRL_CMD_GETFAMILY for a generic netlink family ("ethtool" by default).
+[[nodiscard]] nlmsghdr *build_family_request(std::span<std::byte> buf, std::uint32_t seq,
+                                             const char *name = "ethtool");
+// Dumps of the netdev family: a device's queues (NLM_F_DUMP, no ACK: a
+// dump ends with NLMSG_DONE), and every page pool in the namespace.
+[[nodiscard]] nlmsghdr *build_queue_dump(std::span<std::byte> buf, std::uint16_t family,
+                                         std::uint32_t seq, std::uint32_t ifindex);
+[[nodiscard]] nlmsghdr *build_page_pool_dump(std::span<std::byte> buf, std::uint16_t family,
+                                             std::uint32_t seq);
 // A GET request (ETHTOOL_MSG_*_GET) carrying only the header with the device name.
 [[nodiscard]] nlmsghdr *build_get(std::span<std::byte> buf, std::uint16_t family, std::uint8_t cmd,
                                   std::uint32_t seq, std::string_view dev);
@@ -122,6 +177,9 @@ private:
 [[nodiscard]] Result<Channels> parse_channels_reply(const nlmsghdr *nlh);
 [[nodiscard]] Result<Rings> parse_rings_reply(const nlmsghdr *nlh);
 [[nodiscard]] Result<Rss> parse_rss_reply(const nlmsghdr *nlh);
+// nullopt for a queue that is not an RX queue.
+[[nodiscard]] Result<std::optional<RxQueue>> parse_queue_reply(const nlmsghdr *nlh);
+[[nodiscard]] Result<PagePool> parse_page_pool_reply(const nlmsghdr *nlh);
 
 // An NLMSG_ERROR message: err is 0 for an ACK, else a positive errno;
 // message is the kernel's extended ACK text, if it sent one.
@@ -145,6 +203,10 @@ public:
     [[nodiscard]] Result<Rss> rss(std::string_view dev);
     [[nodiscard]] Result<void> set_channels(std::string_view dev, std::uint32_t combined);
     [[nodiscard]] Result<void> set_tcp_data_split(std::string_view dev, TcpDataSplit value);
+    // From the netdev family (Linux 6.8+), looked up on first use: the RX
+    // queues of a device and the page pools it has, live or detached.
+    [[nodiscard]] Result<std::vector<RxQueue>> rx_queues(std::uint32_t ifindex);
+    [[nodiscard]] Result<std::vector<PagePool>> page_pools(std::uint32_t ifindex);
 
 private:
     struct SocketCloser {
@@ -164,7 +226,16 @@ private:
     std::unique_ptr<mnl_socket, SocketCloser> sock_;
     std::uint32_t portid_ = 0;
     std::uint32_t seq_ = 0;
+    // Sends a dump request; take(nlh, out) adds what it keeps of each reply
+    // of family to out, which comes back sorted by id.
+    template <typename T, typename Take>
+    Result<std::vector<T>> dump(const nlmsghdr *req, std::uint16_t family, const std::string &what,
+                                Take take);
+    [[nodiscard]] Result<std::uint16_t> resolve(const char *name);
+    [[nodiscard]] Result<std::uint16_t> netdev_family();
+
     std::uint16_t family_ = 0;
+    std::uint16_t netdev_family_ = 0; // 0: not looked up yet
     MessageBuffer buf_;
 };
 

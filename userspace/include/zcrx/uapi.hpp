@@ -13,6 +13,7 @@ namespace zcrx::uapi {
 // io_uring opcode and register opcode.
 inline constexpr std::uint8_t op_recv_zc = 58;        // IORING_OP_RECV_ZC
 inline constexpr unsigned int register_zcrx_ifq = 32; // IORING_REGISTER_ZCRX_IFQ
+inline constexpr unsigned int register_query = 35;    // IORING_REGISTER_QUERY (fd may be -1)
 
 // CQE / refill-entry offset encoding: off = (area_id << shift) | byte_offset.
 inline constexpr unsigned int zcrx_area_shift = 48; // IORING_ZCRX_AREA_SHIFT
@@ -92,6 +93,51 @@ struct region_desc {
     std::uint64_t resv[4];
 };
 
+// IORING_REGISTER_QUERY (linux/io_uring/query.h): a chain of query_hdr, each
+// with a buffer for its answer.
+inline constexpr std::uint32_t query_op_opcodes = 0; // IO_URING_QUERY_OPCODES
+inline constexpr std::uint32_t query_op_zcrx = 1;    // IO_URING_QUERY_ZCRX
+inline constexpr std::uint32_t query_op_scq = 2;     // IO_URING_QUERY_SCQ
+
+// struct io_uring_query_hdr
+struct query_hdr {
+    std::uint64_t next_entry; // user address of the next header, 0 ends the chain
+    std::uint64_t query_data; // user address of the answer buffer
+    std::uint32_t query_op;
+    std::uint32_t size;  // in: buffer size; out: bytes written
+    std::int32_t result; // out: 0 or -errno; 0 on input
+    std::uint32_t resv[3];
+};
+
+// struct io_uring_query_opcode
+struct query_opcode {
+    std::uint32_t nr_request_opcodes;
+    std::uint32_t nr_register_opcodes;
+    std::uint64_t feature_flags;
+    std::uint64_t ring_setup_flags;
+    std::uint64_t enter_flags;
+    std::uint64_t sqe_flags;
+    std::uint32_t nr_query_opcodes;
+    std::uint32_t pad;
+};
+
+// struct io_uring_query_zcrx
+struct query_zcrx {
+    std::uint64_t register_flags;
+    std::uint64_t area_flags;
+    std::uint32_t nr_ctrl_opcodes;
+    std::uint32_t features;
+    std::uint32_t rq_hdr_size;
+    std::uint32_t rq_hdr_alignment;
+    std::uint64_t resv2;
+};
+
+// struct io_uring_query_scq
+struct query_scq {
+    std::uint64_t hdr_size;
+    std::uint64_t hdr_alignment;
+};
+
 // Layout is ABI: pin every size and offset here, not only in the kernel check.
 #define ZCRX_UAPI_AT(type, field, offset)                                                          \
     static_assert(offsetof(type, field) == (offset), #type "::" #field " offset")
@@ -139,6 +185,37 @@ ZCRX_UAPI_AT(region_desc, flags, 16);
 ZCRX_UAPI_AT(region_desc, id, 20);
 ZCRX_UAPI_AT(region_desc, mmap_offset, 24);
 ZCRX_UAPI_AT(region_desc, resv, 32);
+
+static_assert(sizeof(query_hdr) == 40);
+ZCRX_UAPI_AT(query_hdr, next_entry, 0);
+ZCRX_UAPI_AT(query_hdr, query_data, 8);
+ZCRX_UAPI_AT(query_hdr, query_op, 16);
+ZCRX_UAPI_AT(query_hdr, size, 20);
+ZCRX_UAPI_AT(query_hdr, result, 24);
+ZCRX_UAPI_AT(query_hdr, resv, 28);
+
+static_assert(sizeof(query_opcode) == 48);
+ZCRX_UAPI_AT(query_opcode, nr_request_opcodes, 0);
+ZCRX_UAPI_AT(query_opcode, nr_register_opcodes, 4);
+ZCRX_UAPI_AT(query_opcode, feature_flags, 8);
+ZCRX_UAPI_AT(query_opcode, ring_setup_flags, 16);
+ZCRX_UAPI_AT(query_opcode, enter_flags, 24);
+ZCRX_UAPI_AT(query_opcode, sqe_flags, 32);
+ZCRX_UAPI_AT(query_opcode, nr_query_opcodes, 40);
+ZCRX_UAPI_AT(query_opcode, pad, 44);
+
+static_assert(sizeof(query_zcrx) == 40);
+ZCRX_UAPI_AT(query_zcrx, register_flags, 0);
+ZCRX_UAPI_AT(query_zcrx, area_flags, 8);
+ZCRX_UAPI_AT(query_zcrx, nr_ctrl_opcodes, 16);
+ZCRX_UAPI_AT(query_zcrx, features, 20);
+ZCRX_UAPI_AT(query_zcrx, rq_hdr_size, 24);
+ZCRX_UAPI_AT(query_zcrx, rq_hdr_alignment, 28);
+ZCRX_UAPI_AT(query_zcrx, resv2, 32);
+
+static_assert(sizeof(query_scq) == 16);
+ZCRX_UAPI_AT(query_scq, hdr_size, 0);
+ZCRX_UAPI_AT(query_scq, hdr_alignment, 8);
 
 #undef ZCRX_UAPI_AT
 

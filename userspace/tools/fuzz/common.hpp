@@ -114,5 +114,6 @@ int run_sqe(const Settings &s);
 int run_reg(const Settings &s);
 int run_lifecycle(const Settings &s);
 int run_charge(const Settings &s);
+int run_query(const Settings &s);
 
 } // namespace fuzz

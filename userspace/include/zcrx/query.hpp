@@ -1,0 +1,32 @@
+// What the running kernel's io_uring supports, from IORING_REGISTER_QUERY
+// (upstream 6.18 and 6.19, and the zcrx series): no ring, no NIC queue and
+// no trial registration needed.
+#pragma once
+
+#include <optional>
+
+#include "zcrx/result.hpp"
+#include "zcrx/uapi.hpp"
+
+namespace zcrx {
+
+struct Support {
+    // Each is nullopt where the kernel does not know the query. A kernel
+    // built without zero-copy receive gives no zcrx answer.
+    std::optional<uapi::query_opcode> opcodes;
+    std::optional<uapi::query_zcrx> zcrx;
+    std::optional<uapi::query_scq> scq;
+};
+
+// Asks the kernel for all three answers in one call. A kernel without the
+// query (it answers fd -1 with EBADF or EINVAL) is an error whose advice
+// says so; callers that only want to know may treat it as "nothing known".
+[[nodiscard]] Result<Support> query();
+
+// How the kernel answered one query of a chain: true if it did, false if it
+// does not know the query (-EOPNOTSUPP), an error for any other result or an
+// answer larger than the buffer. name says which query, for the message.
+[[nodiscard]] Result<bool> query_answered(const uapi::query_hdr &hdr, std::size_t buffer_size,
+                                          const char *name);
+
+} // namespace zcrx

@@ -1,0 +1,152 @@
+// zcrx-query: what the running kernel's io_uring supports, zero-copy receive
+// included, as IORING_REGISTER_QUERY reports it. Needs no ring, NIC or
+// privilege.
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+
+#include "zcrx/cli.hpp"
+#include "zcrx/json.hpp"
+#include "zcrx/query.hpp"
+
+namespace {
+
+namespace cli = zcrx::cli;
+
+constexpr int exit_runtime = 3;
+constexpr int exit_unsupported = 4;
+
+constexpr cli::Option options[] = {
+    {"json", "", "print the answers as one JSON object on stdout"},
+    {"help", "", "show this help and exit", 'h'},
+};
+
+std::string help_text() {
+    std::string s = "Usage: zcrx-query [--json]\n"
+                    "\n"
+                    "Ask the kernel what its io_uring supports (IORING_REGISTER_QUERY, without a\n"
+                    "ring): the opcode counts and the setup, enter and SQE flags and features it\n"
+                    "accepts; for zero-copy receive, the registration and area flags, control\n"
+                    "operations and features, and the refill queue header's size and alignment;\n"
+                    "the SQ/CQ ring header's size and alignment.\n"
+                    "\n"
+                    "Options:\n";
+    s += cli::option_help(options);
+    s += "\n"
+         "Exit status:\n"
+         "  0  the kernel answered and has zero-copy receive\n"
+         "  2  usage error\n"
+         "  3  the query failed\n"
+         "  4  the kernel cannot answer the query, or has no zero-copy receive\n";
+    return s;
+}
+
+std::string hex(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+    return buf;
+}
+
+void print_json(const zcrx::Support &s) {
+    zcrx::JsonWriter j;
+    j.begin_object().key("opcodes");
+    if (const auto &o = s.opcodes)
+        j.begin_object()
+            .key("request")
+            .value(o->nr_request_opcodes)
+            .key("register")
+            .value(o->nr_register_opcodes)
+            .key("query")
+            .value(o->nr_query_opcodes)
+            .key("features")
+            .value(o->feature_flags)
+            .key("setup_flags")
+            .value(o->ring_setup_flags)
+            .key("enter_flags")
+            .value(o->enter_flags)
+            .key("sqe_flags")
+            .value(o->sqe_flags)
+            .end_object();
+    else
+        j.null();
+    j.key("zcrx");
+    if (const auto &z = s.zcrx)
+        j.begin_object()
+            .key("register_flags")
+            .value(z->register_flags)
+            .key("area_flags")
+            .value(z->area_flags)
+            .key("ctrl_opcodes")
+            .value(z->nr_ctrl_opcodes)
+            .key("features")
+            .value(z->features)
+            .key("rq_hdr_size")
+            .value(z->rq_hdr_size)
+            .key("rq_hdr_alignment")
+            .value(z->rq_hdr_alignment)
+            .end_object();
+    else
+        j.null();
+    j.key("scq");
+    if (const auto &c = s.scq)
+        j.begin_object()
+            .key("hdr_size")
+            .value(c->hdr_size)
+            .key("hdr_alignment")
+            .value(c->hdr_alignment)
+            .end_object();
+    else
+        j.null();
+    j.end_object();
+    std::printf("%s\n", j.str().c_str());
+}
+
+void print_text(const zcrx::Support &s) {
+    if (const auto &o = s.opcodes)
+        std::printf("opcodes: %u request, %u register, %u query\n"
+                    "features %s, setup flags %s, enter flags %s, sqe flags %s\n",
+                    o->nr_request_opcodes, o->nr_register_opcodes, o->nr_query_opcodes,
+                    hex(o->feature_flags).c_str(), hex(o->ring_setup_flags).c_str(),
+                    hex(o->enter_flags).c_str(), hex(o->sqe_flags).c_str());
+    else
+        std::printf("opcodes: not answered\n");
+    if (const auto &z = s.zcrx)
+        std::printf("zero-copy receive: register flags %s, area flags %s, %u control ops, "
+                    "features %s; refill queue header %u bytes, entries aligned to %u\n",
+                    hex(z->register_flags).c_str(), hex(z->area_flags).c_str(), z->nr_ctrl_opcodes,
+                    hex(z->features).c_str(), z->rq_hdr_size, z->rq_hdr_alignment);
+    else
+        std::printf("zero-copy receive: not supported by this kernel\n");
+    if (const auto &c = s.scq)
+        std::printf("SQ/CQ ring header: %" PRIu64 " bytes, aligned to %" PRIu64 "\n", c->hdr_size,
+                    c->hdr_alignment);
+    else
+        std::printf("SQ/CQ ring header: not answered\n");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    return cli::run_tool(
+        "zcrx-query", options, argc, argv, help_text, exit_runtime, [](const cli::Args &args) {
+            args.expect_positional(0, 0, "no arguments");
+            const zcrx::Result<zcrx::Support> s = zcrx::query();
+            if (!s) {
+                std::fprintf(stderr, "zcrx-query: %s\n", s.error().message().c_str());
+                if (args.has("json")) { // machines get an answer too
+                    zcrx::JsonWriter j;
+                    j.begin_object().key("error").value(s.error().message());
+                    j.key("errno").value(s.error().err).end_object();
+                    std::printf("%s\n", j.str().c_str());
+                }
+                const int err = s.error().err;
+                return err == EBADF || err == EINVAL ? exit_unsupported : exit_runtime;
+            }
+            if (args.has("json"))
+                print_json(*s);
+            else
+                print_text(*s);
+            return s->zcrx ? cli::exit_ok : exit_unsupported;
+        });
+}
