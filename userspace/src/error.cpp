@@ -36,7 +36,8 @@ std::string_view errno_hint(int err) noexcept {
     case ERANGE:
         return "RX queue index out of range: check the queue count (ethtool -l <if>)";
     case EBUSY:
-        return "the RX queue is in use by an AF_XDP socket: pick another queue";
+        return "the RX queue is in use by an AF_XDP socket (pick another queue), or the ring "
+               "already holds 2048 interface queues";
     case ENODATA:
         return "the driver's page pool ignored the memory provider: the driver does not "
                "support zero-copy receive on this queue";

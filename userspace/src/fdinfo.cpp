@@ -39,7 +39,8 @@ std::optional<KernelIfqStats> parse_ifq_fdinfo(std::string_view text) {
     const auto copy = field(text, "ZcrxCopyBytes");
     if (!zc || !copy)
         return std::nullopt;
-    return KernelIfqStats{*zc, *copy, field(text, "ZcrxRqBadEntries").value_or(0)};
+    return KernelIfqStats{*zc, *copy, field(text, "ZcrxRqBadEntries").value_or(0),
+                          field(text, "ZcrxIfqs").value_or(1)};
 }
 
 std::optional<KernelIfqStats> read_ifq_stats(int ring_fd) {

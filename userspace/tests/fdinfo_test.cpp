@@ -12,6 +12,17 @@ TEST_CASE("fdinfo: the interface queue lines are parsed", "[fdinfo]") {
     CHECK(st->zero_copy_bytes == 1048576);
     CHECK(st->copy_bytes == 4096);
     CHECK(st->bad_refill_entries == 7);
+    CHECK(st->interface_queues == 1);
+}
+
+TEST_CASE("fdinfo: the counters of several interface queues", "[fdinfo]") {
+    const auto st = zcrx::parse_ifq_fdinfo("ZcrxIfqs:\t3\n"
+                                           "ZcrxRqBadEntries:\t0\n"
+                                           "ZcrxZeroCopyBytes:\t8192\n"
+                                           "ZcrxCopyBytes:\t0\n");
+    REQUIRE(st);
+    CHECK(st->interface_queues == 3);
+    CHECK(st->zero_copy_bytes == 8192);
 }
 
 TEST_CASE("fdinfo: a kernel without the lines gives nothing", "[fdinfo]") {

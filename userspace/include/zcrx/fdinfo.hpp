@@ -10,10 +10,14 @@
 
 namespace zcrx {
 
+// The kernel's counters of a ring: sums over its interface queues.
 struct KernelIfqStats {
     std::uint64_t zero_copy_bytes = 0;
     std::uint64_t copy_bytes = 0;
     std::uint64_t bad_refill_entries = 0;
+    // How many interface queues the ring holds (kernels that allow only one
+    // do not say: 1).
+    std::uint64_t interface_queues = 1;
 };
 
 // Parses fdinfo text; nullopt unless both byte counters are present.

@@ -128,9 +128,9 @@ public:
     Ifq &operator=(const Ifq &) = delete;
     ~Ifq() = default;
 
-    // What RECV_ZC's zcrx_ifq_idx names: the ifq's index in its ring (a ring
-    // holds one).
-    [[nodiscard]] std::uint32_t index() const noexcept { return 0; }
+    // What RECV_ZC's zcrx_ifq_idx names: the ifq's index in its ring, which
+    // is the zcrx_id registration returned (a ring may hold several ifqs).
+    [[nodiscard]] std::uint32_t index() const noexcept { return id_; }
     // zcrx_id the kernel returned.
     [[nodiscard]] std::uint32_t id() const noexcept { return id_; }
     [[nodiscard]] std::uint32_t rq_entries() const noexcept { return rq_entries_; }

@@ -248,11 +248,16 @@ int run_reg(const Settings &s) {
                         t.what.c_str());
         if (err == 0 && !t.plain_ring) {
             ++successes;
-            // a second one on the same ring: one ifq per ring
+            // the same queue again in the same ring, outputs cleared: a ring
+            // may hold several ifqs, but a queue takes one provider
+            t.reg.offsets = {};
+            t.reg.zcrx_id = 0;
+            t.area.rq_area_token = 0;
+            t.rd.mmap_offset = 0;
             const long again = ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ifq,
                                          reinterpret_cast<std::uintptr_t>(&t.reg), 1);
-            tally.add("second registration on a ring", errno_string(again < 0 ? errno : 0),
-                      again < 0 && errno == EBUSY);
+            tally.add("same queue again in the ring", errno_string(again < 0 ? errno : 0),
+                      again < 0 && errno == EEXIST);
             ring.reset(); // the only way to unregister
         }
     }

@@ -188,7 +188,7 @@ Input make_input(std::mt19937_64 &rng, const Fds &f, int ring_fd, io_uring_sqe &
     else if (sqe.addr || sqe.off || sqe.addr3 || sqe.msg_flags)
         in = {in.fd, "non-zero addr, addr2, addr3 or msg_flags", EINVAL};
     else if (ifq_idx != 0)
-        in = {in.fd, "ifq index other than 0", EINVAL};
+        in = {in.fd, "ifq index naming no ifq (the ring holds 0)", EINVAL};
     else if (sqe.len == UINT_MAX)
         in = {in.fd, "len UINT_MAX", EINVAL};
     else if ((sqe.ioprio & ~ioprio_ok) || !(sqe.ioprio & zcrx::uapi::recv_multishot))
