@@ -106,8 +106,8 @@ query_answers() {
 import json, sys
 q = json.loads(sys.argv[1])
 o, z, c = q["opcodes"], q["zcrx"], q["scq"]
-assert o["request"] == 59 and o["register"] == 36 and o["query"] == 3, o
-assert z["register_flags"] == 0 and z["area_flags"] == 0 and z["ctrl_opcodes"] == 0, z
+assert o["request"] == 59 and o["register"] == 37 and o["query"] == 3, o
+assert z["register_flags"] == 0 and z["area_flags"] == 0 and z["ctrl_opcodes"] == 1, z
 a = z["rq_hdr_alignment"]
 assert z["rq_hdr_size"] >= 8 and a and not a & (a - 1), z
 assert c["hdr_size"] > 0, c

@@ -50,6 +50,17 @@ several_json() {
 		[ "$(grep -o '"peer":' "$tmp/recv.out" | wc -l)" -eq 3 ]
 }
 
+# refill_flushed: zcrx-recv flushes the refill ring at the end of a run
+# (ZCRX_CTRL_FLUSH_RQ), after which the kernel has read every entry it was
+# given: with a tiny area, the last returns would otherwise stay unread.
+refill_flushed() {
+	send_verified 1M 1 "$NSIM_IP4_B" "$PORT" "${TINY_ARGS[@]}" --json || return
+	grep -q '"refill":{"flushed":true,"unread":0}' "$tmp/recv.out" || {
+		tap_diag "zcrx-recv: $(grep -o '"refill":{[^}]*}' "$tmp/recv.out")"
+		return 1
+	}
+}
+
 socat_cksum() {
 	local size=$((SIZE_MB << 20)) sum
 
@@ -335,6 +346,8 @@ main() {
 		tiny_slow_steered
 	tap_check "tiny area, slow consumer, copy fallback: ENOMEM re-arms, verified" \
 		tiny_slow_copy
+	tap_check "refill ring flushed at exit: the kernel read every returned buffer" \
+		refill_flushed
 	tap_check "unknown interface name: exit 3, the name lookup fails (ENODEV)" \
 		recv_error 3 "zcrx-recv: find interface zcrx-nosuch0: *[(]ENODEV[)];*" \
 		--ifname zcrx-nosuch0 --queue 0

@@ -26,9 +26,14 @@ std::string queue_name(const IfqConfig &c) {
 }
 
 // liburing 2.3's wrapper returns -errno on some builds and -1/errno on
-// others; the raw syscall is unambiguous.
+// others; the raw syscalls are unambiguous.
 int register_ifq(int ring_fd, uapi::zcrx_ifq_reg &reg) noexcept {
     const long ret = ::syscall(__NR_io_uring_register, ring_fd, uapi::register_zcrx_ifq, &reg, 1);
+    return ret < 0 ? errno : 0;
+}
+
+int zcrx_ctrl(int ring_fd, uapi::zcrx_ctrl &ctrl) noexcept {
+    const long ret = ::syscall(__NR_io_uring_register, ring_fd, uapi::register_zcrx_ctrl, &ctrl, 0);
     return ret < 0 ? errno : 0;
 }
 
@@ -189,6 +194,7 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     ifq.offsets_ = reg.offsets;
     ifq.area_token_ = area_reg.rq_area_token;
     ifq.id_ = reg.zcrx_id;
+    ifq.ring_fd_ = ring.fd();
 
     try {
         ifq.refill_ = std::make_unique<RefillQueue>(std::move(rq).value(), ifq.area_.bytes(),
@@ -198,6 +204,24 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
         return Error(ENOMEM, "allocate the refill queue of " + qname, {}, "");
     }
     return ifq;
+}
+
+Result<void> Ifq::flush_refill() {
+    // Each flush empties the ring, which makes room for returns that waited
+    // for it: the loop ends once none is left.
+    do {
+        refill_->flush();
+        uapi::zcrx_ctrl ctrl{};
+        ctrl.zcrx_id = id_;
+        ctrl.op = uapi::ctrl_flush_rq;
+        if (const int err = zcrx_ctrl(ring_fd_, ctrl); err != 0)
+            return Error(err, "flush the refill ring of zcrx ifq " + std::to_string(id_), {},
+                         err == EINVAL ? std::optional<std::string>(
+                                             "the kernel lacks IORING_REGISTER_ZCRX_CTRL: it "
+                                             "needs Linux 6.19 or later, or the zcrx patch series")
+                                       : std::nullopt);
+    } while (refill_->unpublished() != 0);
+    return {};
 }
 
 } // namespace zcrx

@@ -114,6 +114,22 @@ TEST_CASE("push writes at tail & mask and the kernel sees nothing until publish"
     CHECK(rq.space() == 8);
 }
 
+TEST_CASE("unread counts published entries the kernel has not consumed", "[refill]") {
+    SharedRing shm(8, u32_max - 1); // the counters wrap in the middle
+    RefillRing rq = shm.producer();
+
+    REQUIRE(rq.push(0x1000, 1));
+    REQUIRE(rq.push(0x2000, 1));
+    REQUIRE(rq.push(0x3000, 1));
+    CHECK(rq.unread() == 0); // pushed, not published
+    rq.publish();
+    CHECK(rq.unread() == 3);
+    CHECK(shm.consume(2).size() == 2);
+    CHECK(rq.unread() == 1);
+    CHECK(shm.consume().size() == 1);
+    CHECK(rq.unread() == 0);
+}
+
 TEST_CASE("a full ring rejects pushes until the kernel consumes", "[refill]") {
     SharedRing shm(4);
     RefillRing rq = shm.producer();

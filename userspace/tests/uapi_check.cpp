@@ -138,6 +138,16 @@ SAME_FIELD(io_uring_query_zcrx, rq_hdr_size, u::query_zcrx, rq_hdr_size);
 SAME_FIELD(io_uring_query_zcrx, rq_hdr_alignment, u::query_zcrx, rq_hdr_alignment);
 SAME_FIELD(io_uring_query_zcrx, __resv2, u::query_zcrx, resv2);
 
+// IORING_REGISTER_ZCRX_CTRL
+SAME_VALUE(IORING_REGISTER_ZCRX_CTRL, u::register_zcrx_ctrl);
+SAME_VALUE(ZCRX_CTRL_FLUSH_RQ, u::ctrl_flush_rq);
+SAME_STRUCT(zcrx_ctrl, u::zcrx_ctrl);
+SAME_FIELD(zcrx_ctrl, zcrx_id, u::zcrx_ctrl, zcrx_id);
+SAME_FIELD(zcrx_ctrl, op, u::zcrx_ctrl, op);
+SAME_FIELD(zcrx_ctrl, __resv, u::zcrx_ctrl, resv);
+SAME_FIELD(zcrx_ctrl, zc_flush, u::zcrx_ctrl, zc_flush);
+SAME_STRUCT(zcrx_ctrl_flush_rq, u::zcrx_ctrl_flush_rq);
+
 SAME_STRUCT(io_uring_query_scq, u::query_scq);
 SAME_FIELD(io_uring_query_scq, hdr_size, u::query_scq, hdr_size);
 SAME_FIELD(io_uring_query_scq, hdr_alignment, u::query_scq, hdr_alignment);

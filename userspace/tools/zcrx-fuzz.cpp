@@ -2,7 +2,8 @@
 //
 //   refill     hostile refill entries under a verified stream (fuzz/refill.cpp)
 //   sqe        random IORING_OP_RECV_ZC submissions (fuzz/sqe.cpp)
-//   reg        random IORING_REGISTER_ZCRX_IFQ structures (fuzz/reg.cpp)
+//   reg        random IORING_REGISTER_ZCRX_IFQ structures, and ZCRX_CTRL calls
+//              on each ifq registered (fuzz/reg.cpp)
 //   lifecycle  rings closed and owners killed under a stream (fuzz/lifecycle.cpp)
 //   charge     the memlock charges of the closed rings are back (fuzz/charge.cpp)
 //   query      random IORING_REGISTER_QUERY chains (fuzz/query.cpp)
@@ -56,7 +57,8 @@ std::string help_text() {
         "  sqe        random RECV_ZC SQEs (every field, files of every kind) on a\n"
         "             loopback connection; each must end with the documented errno\n"
         "  reg        random registration structures; each answer must be success\n"
-        "             or a documented errno\n"
+        "             or a documented errno; each success also gets random\n"
+        "             IORING_REGISTER_ZCRX_CTRL calls, answered as documented\n"
         "  lifecycle  under zcrx-send's stream on --port: close rings and SIGKILL\n"
         "             receivers at random moments, registering the queue again at once\n"
         "  charge     after the others, as the same user without CAP_IPC_LOCK: an area\n"

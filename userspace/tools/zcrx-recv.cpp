@@ -420,7 +420,7 @@ double share(std::uint64_t a, std::uint64_t b) {
 }
 
 void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
-                const std::optional<zcrx::KernelIfqStats> &kst) {
+                const std::optional<zcrx::KernelIfqStats> &kst, bool flushed) {
     const std::vector<Connection> &conns = r.connections();
     zcrx::ReceiveStats total;
     for (std::size_t i = 0; i < conns.size(); ++i) {
@@ -463,10 +463,14 @@ void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
                     share(kst->zero_copy_bytes, kst->copy_bytes),
                     static_cast<unsigned long long>(kst->copy_bytes),
                     static_cast<unsigned long long>(kst->bad_refill_entries));
+    if (flushed)
+        std::printf("refill ring: flushed, %u entries unread\n", ifq.refill().unread());
+    else
+        std::printf("refill ring: not flushed (no IORING_REGISTER_ZCRX_CTRL)\n");
 }
 
 void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
-                const std::optional<zcrx::KernelIfqStats> &kst, bool ok) {
+                const std::optional<zcrx::KernelIfqStats> &kst, bool flushed, bool ok) {
     zcrx::JsonWriter j;
     j.begin_object();
     j.key("address").value(s.address).key("port").value(std::uint32_t{s.port});
@@ -542,6 +546,8 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
             .end_object();
     else
         j.null();
+    j.key("refill").begin_object().key("flushed").value(flushed);
+    j.key("unread").value(std::uint64_t{ifq.refill().unread()}).end_object();
     j.key("ok").value(ok).end_object();
     std::printf("%s\n", j.str().c_str());
 }
@@ -589,8 +595,15 @@ int run(const Settings &s) {
     if (!ran)
         std::fprintf(stderr, "zcrx-recv: %s\n", ran.error().message().c_str());
 
-    const std::optional<zcrx::KernelIfqStats> kst = zcrx::read_ifq_stats(ring->fd());
+    // Have the kernel read every buffer given back, so that its counts (bad
+    // refill entries) are final. Kernels before 6.19 cannot (EINVAL).
     bool ok = ran.ok();
+    const Result<void> flushed = ifq->flush_refill();
+    if (!flushed && flushed.error().err != EINVAL) {
+        std::fprintf(stderr, "zcrx-recv: %s\n", flushed.error().message().c_str());
+        ok = false;
+    }
+    const std::optional<zcrx::KernelIfqStats> kst = zcrx::read_ifq_stats(ring->fd());
     const std::vector<Connection> &conns = receiver.connections();
     for (std::size_t i = 0; i < conns.size(); ++i)
         if (const std::string problem = data_problem(s, conns[i]); !problem.empty()) {
@@ -599,9 +612,9 @@ int run(const Settings &s) {
             ok = false;
         }
     if (s.json)
-        print_json(s, receiver, *ifq, kst, ok);
+        print_json(s, receiver, *ifq, kst, flushed.ok(), ok);
     else
-        print_text(s, receiver, *ifq, kst);
+        print_text(s, receiver, *ifq, kst, flushed.ok());
     return ok ? cli::exit_ok : exit_data;
 }
 

@@ -118,6 +118,8 @@ public:
     [[nodiscard]] std::size_t unpublished() const noexcept {
         return ring_.pending() + overflow_.size();
     }
+    // Returns published that the kernel has not read yet.
+    [[nodiscard]] std::uint32_t unread() const noexcept { return ring_.unread(); }
     [[nodiscard]] RefillQueueStats stats() const noexcept {
         RefillQueueStats s = stats_;
         s.batches = ring_.stats().publishes;

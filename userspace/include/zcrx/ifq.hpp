@@ -148,6 +148,13 @@ public:
     [[nodiscard]] RefillQueue &refill() noexcept { return *refill_; }
     [[nodiscard]] const RefillQueue &refill() const noexcept { return *refill_; }
 
+    // Has the kernel read every buffer given back through refill() now, in
+    // this thread (ZCRX_CTRL_FLUSH_RQ): an idle queue reads the refill ring
+    // only when its page pool needs buffers. Publishes what refill() holds
+    // back, as often as returns still wait for room. The ring the ifq was
+    // registered on must still be open.
+    [[nodiscard]] Result<void> flush_refill();
+
 private:
     Ifq() = default;
 
@@ -159,6 +166,7 @@ private:
     uapi::zcrx_offsets offsets_{};
     std::uint32_t rq_entries_ = 0;
     std::uint32_t id_ = 0;
+    int ring_fd_ = -1; // of the ring it was registered on, for control calls
     RegionKind region_kind_ = RegionKind::user;
 };
 

@@ -58,6 +58,9 @@ public:
     // Entries pushed but not yet visible to the kernel.
     [[nodiscard]] std::uint32_t pending() const noexcept { return local_tail_ - published_tail_; }
 
+    // Entries published that the kernel has not read yet (reloads its head).
+    [[nodiscard]] std::uint32_t unread() const noexcept { return published_tail_ - load_head(); }
+
     // Write one entry at the private tail without publishing it. Returns false
     // if the ring is full (the kernel has not consumed enough yet).
     [[nodiscard]] bool push(std::uint64_t off, std::uint32_t len) noexcept {

@@ -11,9 +11,10 @@
 namespace zcrx::uapi {
 
 // io_uring opcode and register opcode.
-inline constexpr std::uint8_t op_recv_zc = 58;        // IORING_OP_RECV_ZC
-inline constexpr unsigned int register_zcrx_ifq = 32; // IORING_REGISTER_ZCRX_IFQ
-inline constexpr unsigned int register_query = 35;    // IORING_REGISTER_QUERY (fd may be -1)
+inline constexpr std::uint8_t op_recv_zc = 58;         // IORING_OP_RECV_ZC
+inline constexpr unsigned int register_zcrx_ifq = 32;  // IORING_REGISTER_ZCRX_IFQ
+inline constexpr unsigned int register_query = 35;     // IORING_REGISTER_QUERY (fd may be -1)
+inline constexpr unsigned int register_zcrx_ctrl = 36; // IORING_REGISTER_ZCRX_CTRL, nr_args 0
 
 // CQE / refill-entry offset encoding: off = (area_id << shift) | byte_offset.
 inline constexpr unsigned int zcrx_area_shift = 48; // IORING_ZCRX_AREA_SHIFT
@@ -138,6 +139,24 @@ struct query_scq {
     std::uint64_t hdr_alignment;
 };
 
+// IORING_REGISTER_ZCRX_CTRL: struct zcrx_ctrl and its operations.
+inline constexpr std::uint32_t ctrl_flush_rq = 0; // ZCRX_CTRL_FLUSH_RQ
+
+// struct zcrx_ctrl_flush_rq
+struct zcrx_ctrl_flush_rq {
+    std::uint64_t resv[6];
+};
+
+// struct zcrx_ctrl
+struct zcrx_ctrl {
+    std::uint32_t zcrx_id;
+    std::uint32_t op;
+    std::uint64_t resv[2];
+    union {
+        zcrx_ctrl_flush_rq zc_flush;
+    };
+};
+
 // Layout is ABI: pin every size and offset here, not only in the kernel check.
 #define ZCRX_UAPI_AT(type, field, offset)                                                          \
     static_assert(offsetof(type, field) == (offset), #type "::" #field " offset")
@@ -216,6 +235,12 @@ ZCRX_UAPI_AT(query_zcrx, resv2, 32);
 static_assert(sizeof(query_scq) == 16);
 ZCRX_UAPI_AT(query_scq, hdr_size, 0);
 ZCRX_UAPI_AT(query_scq, hdr_alignment, 8);
+
+static_assert(sizeof(zcrx_ctrl) == 72);
+ZCRX_UAPI_AT(zcrx_ctrl, zcrx_id, 0);
+ZCRX_UAPI_AT(zcrx_ctrl, op, 4);
+ZCRX_UAPI_AT(zcrx_ctrl, resv, 8);
+ZCRX_UAPI_AT(zcrx_ctrl, zc_flush, 24);
 
 #undef ZCRX_UAPI_AT
 

@@ -5,8 +5,10 @@
 // the argument pointer) or of the ring: random values, zero and huge sizes,
 // pointers to unmapped, read-only, unaligned or kernel memory. The answer
 // must be success or an errno Documentation/networking/iou-zcrx.rst names;
-// a registration that succeeds is undone by closing its ring (and the next
-// one on the queue must not see EEXIST for it).
+// a registration that succeeds first gets IORING_REGISTER_ZCRX_CTRL calls,
+// valid or with one field broken, and the same queue registered again
+// (EEXIST), then is undone by closing its ring (and the next one on the
+// queue must not see EEXIST for it).
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -171,6 +173,58 @@ std::vector<Mutation> mutations(const Memory &m) {
     };
 }
 
+// IORING_REGISTER_ZCRX_CTRL on a ring whose one ifq is id: a valid flush or
+// one thing broken, each answered with the errno the documentation gives.
+void fuzz_ctrl(int fd, std::uint32_t id, const Memory &m, std::mt19937_64 &rng, Tally &tally) {
+    for (int i = 0; i < 8; ++i) {
+        uapi::zcrx_ctrl c{};
+        c.zcrx_id = id;
+        c.op = uapi::ctrl_flush_rq;
+        unsigned nr_args = 0;
+        std::uint64_t arg = reinterpret_cast<std::uintptr_t>(&c);
+        const char *kind = "ctrl: flush";
+        int want = 0;
+        switch (pick(rng, 0, 6)) {
+        case 0:
+            break;
+        case 1:
+            c.zcrx_id = id + pick<std::uint32_t>(rng, 1, UINT32_MAX);
+            kind = "ctrl: unknown zcrx_id";
+            want = ENXIO;
+            break;
+        case 2:
+            c.op = pick<std::uint32_t>(rng, 1, UINT32_MAX);
+            kind = "ctrl: unknown op";
+            want = EOPNOTSUPP;
+            break;
+        case 3:
+            c.resv[pick(rng, 0, 1)] = rng() | 1;
+            kind = "ctrl: __resv";
+            want = EINVAL;
+            break;
+        case 4:
+            c.zc_flush.resv[pick(rng, 0, 5)] = rng() | 1;
+            kind = "ctrl: zc_flush.__resv";
+            want = EINVAL;
+            break;
+        case 5:
+            nr_args = pick<unsigned>(rng, 1, UINT32_MAX);
+            kind = "ctrl: nr_args";
+            want = EINVAL;
+            break;
+        default:
+            arg = one_in(rng, 2) ? 0 : m.unmapped + pick<std::uint64_t>(rng, 0, 255) * 4096;
+            kind = "ctrl: bad pointer";
+            want = EFAULT;
+            break;
+        }
+        const long ret =
+            ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ctrl, arg, nr_args);
+        const int err = ret < 0 ? errno : 0;
+        tally.add(kind, errno_string(err), err == want);
+    }
+}
+
 // Errnos the documentation names for registration.
 bool documented(int err) {
     return one_of(err, {EPERM, EINVAL, EFAULT, ENODEV, ERANGE, EEXIST, EBUSY, EOPNOTSUPP, ENODATA,
@@ -248,6 +302,7 @@ int run_reg(const Settings &s) {
                         t.what.c_str());
         if (err == 0 && !t.plain_ring) {
             ++successes;
+            fuzz_ctrl(fd, t.reg.zcrx_id, mem, rng, tally);
             // the same queue again in the same ring, outputs cleared: a ring
             // may hold several ifqs, but a queue takes one provider
             t.reg.offsets = {};
