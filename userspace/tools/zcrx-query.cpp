@@ -112,7 +112,7 @@ void print_text(const zcrx::Support &s) {
     else
         std::printf("opcodes: not answered\n");
     if (const auto &z = s.zcrx)
-        std::printf("zero-copy receive: register flags %s, area flags %s, %u control ops, "
+        std::printf("zero-copy receive: register flags %s, area flags %s, control ops %u, "
                     "features %s; refill queue header %u bytes, entries aligned to %u\n",
                     hex(z->register_flags).c_str(), hex(z->area_flags).c_str(), z->nr_ctrl_opcodes,
                     hex(z->features).c_str(), z->rq_hdr_size, z->rq_hdr_alignment);
