@@ -96,8 +96,9 @@ send_interrupted() {
 }
 
 # zcrx-query on the patched kernel: all three queries answered, and the
-# zcrx answer is what registration and control accept today (no flags, one
-# control operation: ZCRX_CTRL_FLUSH_RQ).
+# zcrx answer is what registration and control accept today (ZCRX_REG_IMPORT,
+# IORING_ZCRX_AREA_DMABUF, two control operations: ZCRX_CTRL_FLUSH_RQ and
+# _EXPORT).
 query_answers() {
 	local out
 
@@ -108,13 +109,13 @@ import json, sys
 q = json.loads(sys.argv[1])
 o, z, c = q["opcodes"], q["zcrx"], q["scq"]
 assert o["request"] == 59 and o["register"] == 37 and o["query"] == 3, o
-assert z["register_flags"] == 0 and z["area_flags"] == 0 and z["ctrl_opcodes"] == 1, z
+assert z["register_flags"] == 1 and z["area_flags"] == 1 and z["ctrl_opcodes"] == 2, z
 a = z["rq_hdr_alignment"]
 assert z["rq_hdr_size"] >= 8 and a and not a & (a - 1), z
 assert c["hdr_size"] > 0, c
 PY
 	out=$("$bin/zcrx-query") || return
-	[[ "$out" == *"zero-copy receive: register flags 0x0, area flags 0x0, control ops 1,"* ]]
+	[[ "$out" == *"zero-copy receive: register flags 0x1, area flags 0x1, control ops 2,"* ]]
 }
 
 nic_show() {

@@ -5,7 +5,8 @@
 # socat) in the first namespace send to zcrx-recv in the second, which
 # receives with io_uring zero-copy receive on the queue zcrx-nic dedicated to
 # the port. Verified transfers (1 byte, a few MiB over IPv4 and IPv6, several
-# connections, both refill-region kinds, an area of huge pages), socat as the sender checked by
+# connections, both refill-region kinds, a dma-buf area, a second ring that
+# imported the queue, an area of huge pages), socat as the sender checked by
 # cksum, a stream not steered to the queue (copy fallback), a peer that closes
 # early, a tiny area with a fast and with a slow consumer (--hold: the kernel
 # runs short of buffers, the NIC drops, the copy path hits ENOMEM), and the
@@ -59,6 +60,28 @@ refill_flushed() {
 		tap_diag "zcrx-recv: $(grep -o '"refill":{[^}]*}' "$tmp/recv.out")"
 		return 1
 	}
+}
+
+# shared_ring: a stream received on a second ring that imported the queue
+# (ZCRX_CTRL_EXPORT, ZCRX_REG_IMPORT), steered and in place.
+shared_ring() {
+	steered $((SIZE_MB << 20)) --shared-ring || return
+	grep -q '^shared ring: received on a second ring' "$tmp/recv.out" ||
+		{ tap_diag "zcrx-recv did not say it received on the importing ring"; return 1; }
+}
+
+# upstream_compat: zcrx-compat, C built against upstream 6.19's uAPI layouts
+# instead of this tree's headers, gets 6.19's answers from query,
+# registration, flush, export and import on the zero-copy queue.
+upstream_compat() {
+	local ifindex out rc
+
+	[ -x "$bin/zcrx-compat" ] || { tap_diag "zcrx-compat not built in $bin"; return 1; }
+	ifindex=$(ip netns exec "$NSIM_NS_B" cat "/sys/class/net/$NSIM_DEV_B/ifindex") || return
+	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-compat" "$ifindex" "$ZC_QUEUE" 2>&1) &&
+		rc=0 || rc=$?
+	tap_diag "$out"
+	return "$rc"
 }
 
 socat_cksum() {
@@ -333,6 +356,12 @@ main() {
 	tap_check "$SIZE_MB MiB over IPv4, user region, on the zero-copy queue" \
 		steered $((SIZE_MB << 20))
 	tap_check "$SIZE_MB MiB, kernel region" steered $((SIZE_MB << 20)) --region kernel
+	tap_check "$SIZE_MB MiB into a dma-buf area (--area dmabuf, a udmabuf), in place" \
+		steered $((SIZE_MB << 20)) --area dmabuf
+	tap_check "$SIZE_MB MiB on a second ring that imported the queue (--shared-ring)" \
+		shared_ring
+	tap_check "C built against upstream 6.19's uAPI: query, flush, export, import" \
+		upstream_compat
 	tap_check "3 concurrent connections, verified, --json" several_json
 	tap_check "socat over IPv6 as the sender, cksum matches" socat_cksum
 	tap_check "copy fallback: a port not steered to the queue, verified" \

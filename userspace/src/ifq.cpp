@@ -1,12 +1,17 @@
 #include "zcrx/ifq.hpp"
 
+#include <fcntl.h>
+#include <linux/udmabuf.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <new>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "zcrx/area.hpp"
@@ -35,6 +40,50 @@ int register_ifq(int ring_fd, uapi::zcrx_ifq_reg &reg) noexcept {
 int zcrx_ctrl(int ring_fd, uapi::zcrx_ctrl &ctrl) noexcept {
     const long ret = ::syscall(__NR_io_uring_register, ring_fd, uapi::register_zcrx_ctrl, &ctrl, 0);
     return ret < 0 ? errno : 0;
+}
+
+// What a kernel without a control operation answers, and why.
+std::optional<std::string> ctrl_hint(int err) {
+    if (err == EINVAL)
+        return "the kernel lacks IORING_REGISTER_ZCRX_CTRL: it needs Linux 6.19 or later, or the "
+               "zcrx patch series";
+    if (err == EOPNOTSUPP)
+        return "the kernel lacks this zcrx control operation: it needs Linux 6.19 or later, or "
+               "the zcrx patch series";
+    return std::nullopt;
+}
+
+// A dma-buf of len bytes for an area: a udmabuf over a sealed memfd, and the
+// memfd's shared mapping through which the CPU reads what lands in it.
+struct Udmabuf {
+    Fd dmabuf;
+    Mapping view;
+};
+
+Result<Udmabuf> make_udmabuf(std::size_t len, const std::string &qname) {
+    const std::string what = "create a udmabuf area for " + qname;
+    Fd memfd(::memfd_create("zcrx-area", MFD_ALLOW_SEALING | MFD_CLOEXEC));
+    if (!memfd || ::ftruncate(memfd.get(), static_cast<off_t>(len)) < 0 ||
+        ::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK) < 0)
+        return Error(errno, what, "memfd", "");
+    Fd dev(::open("/dev/udmabuf", O_RDWR | O_CLOEXEC));
+    if (!dev)
+        return Error(errno, what, "open /dev/udmabuf",
+                     errno == ENOENT ? "the kernel needs CONFIG_UDMABUF (modprobe udmabuf)" : "");
+    udmabuf_create c{};
+    c.memfd = static_cast<std::uint32_t>(memfd.get());
+    c.flags = UDMABUF_FLAGS_CLOEXEC;
+    c.size = len;
+    Udmabuf u;
+    u.dmabuf.reset(::ioctl(dev.get(), UDMABUF_CREATE, &c));
+    if (!u.dmabuf)
+        return Error(errno, what, "UDMABUF_CREATE",
+                     "udmabuf limits its size (udmabuf.size_limit_mb, 64 MiB by default)");
+    Result<Mapping> view = Mapping::shared(memfd.get(), 0, len, what);
+    if (!view)
+        return std::move(view).error();
+    u.view = std::move(view).value();
+    return u;
 }
 
 } // namespace
@@ -122,6 +171,30 @@ Result<std::uint32_t> interface_index(const std::string &name) {
     return std::uint32_t{idx};
 }
 
+Result<std::uint32_t> import_ifq(Ring &ring, int export_fd) {
+    const std::string what = "import the zcrx ifq of descriptor " + std::to_string(export_fd);
+    if (export_fd < 0)
+        return Error(EBADF, what, {}, "pass a descriptor Ifq::export_handle() returned");
+    if (!(ring.flags() & uapi::setup_defer_taskrun) || !(ring.flags() & uapi::setup_cqe32))
+        return Error(EINVAL, what, "the ring lacks required flags",
+                     "create the ring with IORING_SETUP_DEFER_TASKRUN | "
+                     "IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32 (zcrx::Ring does)");
+    uapi::zcrx_ifq_reg reg{};
+    reg.flags = uapi::reg_import;
+    reg.if_idx = static_cast<std::uint32_t>(export_fd);
+    if (const int err = register_ifq(ring.fd(), reg); err != 0) {
+        if (err == EBADF)
+            return Error(err, what, "not an export descriptor",
+                         "pass a descriptor Ifq::export_handle() returned");
+        if (err == EINVAL)
+            return Error(err, what, {},
+                         "the kernel may lack ZCRX_REG_IMPORT: it needs Linux 6.19 or later, or "
+                         "the zcrx patch series");
+        return Error(err, what);
+    }
+    return reg.zcrx_id;
+}
+
 Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     const std::uint64_t page = page_size();
     const std::string qname = queue_name(config);
@@ -143,7 +216,18 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
 
     Ifq ifq;
     ifq.region_kind_ = config.region;
-    {
+    ifq.area_kind_ = config.area;
+    Fd dmabuf; // the kernel takes its own reference at registration
+    if (config.area == AreaKind::udmabuf) {
+        if (config.huge_pages)
+            return Error(EINVAL, "set up the area of " + qname, "huge pages and a udmabuf",
+                         "a udmabuf area is a memfd's: drop --huge-pages");
+        Result<Udmabuf> u = make_udmabuf(static_cast<std::size_t>(area_len), qname);
+        if (!u)
+            return std::move(u).error();
+        dmabuf = std::move(u.value().dmabuf);
+        ifq.area_ = std::move(u.value().view);
+    } else {
         Result<Mapping> area = Mapping::anonymous(static_cast<std::size_t>(area_len),
                                                   config.huge_pages, "map the area for " + qname);
         if (!area)
@@ -166,6 +250,11 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     uapi::zcrx_area_reg area_reg{};
     area_reg.addr = reinterpret_cast<std::uintptr_t>(ifq.area_.bytes().data());
     area_reg.len = area_len;
+    if (dmabuf) {
+        area_reg.flags = uapi::area_dmabuf;
+        area_reg.dmabuf_fd = static_cast<std::uint32_t>(dmabuf.get());
+        area_reg.addr = 0; // the offset into the dma-buf
+    }
 
     uapi::zcrx_ifq_reg reg{};
     reg.if_idx = config.if_index;
@@ -216,12 +305,26 @@ Result<void> Ifq::flush_refill() {
         ctrl.op = uapi::ctrl_flush_rq;
         if (const int err = zcrx_ctrl(ring_fd_, ctrl); err != 0)
             return Error(err, "flush the refill ring of zcrx ifq " + std::to_string(id_), {},
-                         err == EINVAL ? std::optional<std::string>(
-                                             "the kernel lacks IORING_REGISTER_ZCRX_CTRL: it "
-                                             "needs Linux 6.19 or later, or the zcrx patch series")
-                                       : std::nullopt);
+                         ctrl_hint(err));
     } while (refill_->unpublished() != 0);
     return {};
+}
+
+Result<Fd> Ifq::export_handle() const {
+    uapi::zcrx_ctrl ctrl{};
+    ctrl.zcrx_id = id_;
+    ctrl.op = uapi::ctrl_export;
+    if (const int err = zcrx_ctrl(ring_fd_, ctrl); err != 0)
+        return Error(err, "export zcrx ifq " + std::to_string(id_), {}, ctrl_hint(err));
+    return Fd(static_cast<int>(ctrl.zc_export.zcrx_fd));
+}
+
+Result<std::uint32_t> Ifq::share_with(Ring &ring) const {
+    Result<Fd> fd = export_handle();
+    if (!fd)
+        return std::move(fd).error();
+    // the import holds the ifq from here on: the descriptor can go
+    return import_ifq(ring, fd.value().get());
 }
 
 } // namespace zcrx

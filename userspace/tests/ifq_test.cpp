@@ -145,6 +145,15 @@ TEST_CASE("an unknown interface name is ENODEV with advice", "[ifq]") {
     CHECK(contains(idx.error().message(), "ip link"));
 }
 
+TEST_CASE("importing a negative descriptor is EBADF with advice, without a call", "[ifq]") {
+    auto ring = zcrx::Ring::create();
+    REQUIRE(ring);
+    const zcrx::Result<std::uint32_t> id = zcrx::import_ifq(*ring, -1);
+    REQUIRE_FALSE(id.ok());
+    CHECK(id.error().err == EBADF);
+    CHECK(contains(id.error().message(), "export_handle"));
+}
+
 TEST_CASE("the library's defaults are valid requests", "[ifq]") {
     const zcrx::IfqConfig c;
     CHECK(zcrx::rq_entries_for(c.rq_entries) == c.rq_entries);

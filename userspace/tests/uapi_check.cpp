@@ -82,7 +82,8 @@ SAME_FIELD(io_uring_zcrx_area_reg, addr, u::zcrx_area_reg, addr);
 SAME_FIELD(io_uring_zcrx_area_reg, len, u::zcrx_area_reg, len);
 SAME_FIELD(io_uring_zcrx_area_reg, rq_area_token, u::zcrx_area_reg, rq_area_token);
 SAME_FIELD(io_uring_zcrx_area_reg, flags, u::zcrx_area_reg, flags);
-SAME_FIELD(io_uring_zcrx_area_reg, __resv1, u::zcrx_area_reg, resv1);
+SAME_FIELD(io_uring_zcrx_area_reg, dmabuf_fd, u::zcrx_area_reg, dmabuf_fd);
+SAME_VALUE(IORING_ZCRX_AREA_DMABUF, u::area_dmabuf);
 SAME_FIELD(io_uring_zcrx_area_reg, __resv2, u::zcrx_area_reg, resv2);
 
 SAME_STRUCT(io_uring_zcrx_ifq_reg, u::zcrx_ifq_reg);
@@ -141,11 +142,17 @@ SAME_FIELD(io_uring_query_zcrx, __resv2, u::query_zcrx, resv2);
 // IORING_REGISTER_ZCRX_CTRL
 SAME_VALUE(IORING_REGISTER_ZCRX_CTRL, u::register_zcrx_ctrl);
 SAME_VALUE(ZCRX_CTRL_FLUSH_RQ, u::ctrl_flush_rq);
+SAME_VALUE(ZCRX_CTRL_EXPORT, u::ctrl_export);
+SAME_VALUE(ZCRX_REG_IMPORT, u::reg_import);
 SAME_STRUCT(zcrx_ctrl, u::zcrx_ctrl);
 SAME_FIELD(zcrx_ctrl, zcrx_id, u::zcrx_ctrl, zcrx_id);
 SAME_FIELD(zcrx_ctrl, op, u::zcrx_ctrl, op);
 SAME_FIELD(zcrx_ctrl, __resv, u::zcrx_ctrl, resv);
 SAME_FIELD(zcrx_ctrl, zc_flush, u::zcrx_ctrl, zc_flush);
+SAME_FIELD(zcrx_ctrl, zc_export, u::zcrx_ctrl, zc_export);
+SAME_STRUCT(zcrx_ctrl_export, u::zcrx_ctrl_export);
+SAME_FIELD(zcrx_ctrl_export, zcrx_fd, u::zcrx_ctrl_export, zcrx_fd);
+SAME_FIELD(zcrx_ctrl_export, __resv1, u::zcrx_ctrl_export, resv1);
 SAME_STRUCT(zcrx_ctrl_flush_rq, u::zcrx_ctrl_flush_rq);
 
 SAME_STRUCT(io_uring_query_scq, u::query_scq);

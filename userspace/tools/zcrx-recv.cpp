@@ -59,6 +59,8 @@ constexpr cli::Option options[] = {
     {"rq-entries", "N", "refill ring entries, a power of two (default 4096, at most 32768)"},
     {"region", "user|kernel", "refill ring in our memory or in the kernel's (default user)"},
     {"huge-pages", "", "back the area with huge pages (MAP_HUGETLB)"},
+    {"area", "memory|dmabuf", "the area: our memory, or a dma-buf (udmabuf; see above)"},
+    {"shared-ring", "", "receive on a second ring that imports the queue (see above)"},
     {"hold", "N", "hold back the N newest buffers: a slow consumer (default 0, see above)"},
     {"connections", "N", "connections to accept, received concurrently (default 1)"},
     {"verify", "", "check every stream against zcrx-send's pattern"},
@@ -100,6 +102,14 @@ std::string help_text() {
         "can all be stuck in TCP's out-of-order queue, behind a lost segment that\n"
         "has no buffer to land in.\n"
         "\n"
+        "--area dmabuf receives into a dma-buf (a udmabuf over a memfd, as devmem's\n"
+        "ncdevmem uses) instead of pinned memory. The kernel cannot copy into a\n"
+        "dma-buf: a flow not steered to queue Q fails with EFAULT.\n"
+        "\n"
+        "--shared-ring registers the queue on one ring, exports it (ZCRX_CTRL_EXPORT)\n"
+        "and receives on a second ring that imports it (ZCRX_REG_IMPORT), as a program\n"
+        "with one ring per thread would; the first ring stays open throughout.\n"
+        "\n"
         "Options:\n";
     s += cli::option_help(options);
     s += "\n"
@@ -130,7 +140,9 @@ struct Settings {
     std::uint32_t rq_entries = static_cast<std::uint32_t>(default_rq_entries);
     zcrx::RegionKind region = zcrx::RegionKind::user;
     bool huge_pages = false;
-    std::uint64_t hold = 0; // buffers kept back (a slow consumer)
+    zcrx::AreaKind area = zcrx::AreaKind::anonymous;
+    bool shared_ring = false; // receive on a ring that imported the ifq
+    std::uint64_t hold = 0;   // buffers kept back (a slow consumer)
     std::uint32_t connections = 1;
     bool verify = false;
     bool checksum = false;
@@ -186,8 +198,12 @@ std::string format_peer(const sockaddr_storage &ss) {
 // connections (and their receives) first, then the ifq, then the ring.
 class Receiver {
 public:
-    Receiver(const Settings &s, zcrx::Ring &ring, zcrx::Ifq &ifq, Fd listener)
-        : s_(s), ring_(ring), ifq_(ifq), listener_(std::move(listener)), backlog_(s.hold) {
+    // Receives on ring through ifq, which ring names ifq_index (the ifq's own
+    // index, or what ring's import of it returned).
+    Receiver(const Settings &s, zcrx::Ring &ring, zcrx::Ifq &ifq, std::uint32_t ifq_index,
+             Fd listener)
+        : s_(s), ring_(ring), ifq_(ifq), ifq_index_(ifq_index), listener_(std::move(listener)),
+          backlog_(s.hold) {
         conns_.reserve(s.connections); // no reallocation: CQEs are routed by index
     }
 
@@ -359,7 +375,7 @@ private:
         c.start = Clock::now();
         c.peer = format_peer(peer_);
         c.sock = std::move(sock);
-        c.rx.emplace(ifq_, c.sock.get(), id);
+        c.rx.emplace(ifq_.refill(), ifq_index_, c.sock.get(), id);
         if (Result<void> r = c.rx->arm(ring_); !r)
             end_connection(c, std::move(r).error());
     }
@@ -388,6 +404,7 @@ private:
     const Settings &s_;
     zcrx::Ring &ring_;
     zcrx::Ifq &ifq_;
+    std::uint32_t ifq_index_;
     Fd listener_;
     std::vector<Connection> conns_;
     sockaddr_storage peer_{};
@@ -467,6 +484,8 @@ void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
         std::printf("refill ring: flushed, %u entries unread\n", ifq.refill().unread());
     else
         std::printf("refill ring: not flushed (no IORING_REGISTER_ZCRX_CTRL)\n");
+    if (s.shared_ring)
+        std::printf("shared ring: received on a second ring that imported the queue\n");
 }
 
 void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
@@ -476,6 +495,8 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
     j.key("address").value(s.address).key("port").value(std::uint32_t{s.port});
     j.key("ifname").value(s.ifname).key("queue").value(s.queue);
     j.key("region").value(s.region == zcrx::RegionKind::user ? "user" : "kernel");
+    j.key("shared_ring").value(s.shared_ring);
+    j.key("area").value(s.area == zcrx::AreaKind::udmabuf ? "dmabuf" : "memory");
     j.key("rq_entries").value(ifq.rq_entries());
     j.key("area_size").value(std::uint64_t{ifq.area().size()});
     j.key("hold").value(s.hold);
@@ -580,17 +601,32 @@ int run(const Settings &s) {
     ic.rq_entries = s.rq_entries;
     ic.area_size = s.area_size;
     ic.huge_pages = s.huge_pages;
+    ic.area = s.area;
     ic.region = s.region;
     Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
     if (!ifq)
         return setup_failure(ifq.error());
+
+    // --shared-ring: declared after ring and ifq, so it closes first
+    std::optional<zcrx::Ring> importer;
+    std::uint32_t index = ifq->index();
+    if (s.shared_ring) {
+        Result<zcrx::Ring> r2 = zcrx::Ring::create(rc);
+        if (!r2)
+            return setup_failure(r2.error());
+        importer.emplace(std::move(r2).value());
+        Result<std::uint32_t> id = ifq->share_with(*importer);
+        if (!id)
+            return setup_failure(id.error());
+        index = *id;
+    }
 
     // Listen only once the queue is ready: a listener means "send now".
     Result<Fd> listener = zcrx::listen_tcp(s.address, s.port, static_cast<int>(s.connections));
     if (!listener)
         return setup_failure(listener.error());
 
-    Receiver receiver(s, *ring, *ifq, std::move(listener).value());
+    Receiver receiver(s, importer ? *importer : *ring, *ifq, index, std::move(listener).value());
     const Result<void> ran = receiver.run();
     if (!ran)
         std::fprintf(stderr, "zcrx-recv: %s\n", ran.error().message().c_str());
@@ -643,6 +679,16 @@ int main(int argc, char **argv) {
                                           "' is not user or kernel");
             }
             s.huge_pages = args.has("huge-pages");
+            if (const auto area = args.value("area")) {
+                if (*area == "memory")
+                    s.area = zcrx::AreaKind::anonymous;
+                else if (*area == "dmabuf")
+                    s.area = zcrx::AreaKind::udmabuf;
+                else
+                    throw cli::UsageError("--area: '" + std::string(*area) +
+                                          "' is not memory or dmabuf");
+            }
+            s.shared_ring = args.has("shared-ring");
             // The kernel needs at least one buffer the consumer does not hold.
             const long page_size = ::sysconf(_SC_PAGESIZE);
             const std::uint64_t page = page_size > 0 ? static_cast<std::uint64_t>(page_size) : 4096;

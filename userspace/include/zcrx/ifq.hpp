@@ -7,6 +7,15 @@
 // Receive and BufferHandle of the Ifq must be gone before the Ifq is.
 // Destroying the Ifq alone unmaps the memory but does not release the RX
 // queue: the kernel keeps its pinned pages until the ring is closed.
+//
+// Sharing: export_handle() gives a file descriptor that holds the kernel's
+// ifq; import_ifq() registers it on another ring (or the same one), which
+// then receives through the same queue, area and refill ring under an id
+// of its own. The kernel keeps the queue while any ring that registered or
+// imported it, or any export descriptor, is open. In one process, receive
+// on both rings through the exporting Ifq's refill(): Receive(ifq.refill(),
+// imported_id, ...). The refill queue is not thread-safe; rings driven
+// from several threads must serialise their returns.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +25,7 @@
 #include <string>
 
 #include "zcrx/buffer.hpp"
+#include "zcrx/fd.hpp"
 #include "zcrx/refill_ring.hpp"
 #include "zcrx/result.hpp"
 #include "zcrx/ring.hpp"
@@ -91,6 +101,15 @@ private:
     std::size_t len_ = 0;
 };
 
+enum class AreaKind {
+    anonymous, // private anonymous memory, pinned by the kernel
+    // a dma-buf area (IORING_ZCRX_AREA_DMABUF): a udmabuf over a sealed
+    // memfd, which the library maps for reading; nothing is pinned or
+    // charged. The kernel cannot copy into it: flows not steered to the
+    // queue end their receive with EFAULT.
+    udmabuf,
+};
+
 enum class RegionKind {
     user,   // the refill ring lives in memory we map (IORING_MEM_REGION_TYPE_USER)
     kernel, // the kernel allocates it; we map the ring fd at the offset it returns
@@ -104,7 +123,8 @@ struct IfqConfig {
     std::uint32_t rq_entries = 4096;
     // Rounded up to whole pages; at most max_area_len.
     std::uint64_t area_size = std::uint64_t{32} << 20;
-    bool huge_pages = false; // back the area with MAP_HUGETLB pages
+    bool huge_pages = false; // back the area with MAP_HUGETLB pages (anonymous only)
+    AreaKind area = AreaKind::anonymous;
     RegionKind region = RegionKind::user;
     std::uint32_t refill_batch = 32; // refill entries per tail publication
 };
@@ -112,6 +132,11 @@ struct IfqConfig {
 // The interface index of an interface name in this network namespace
 // (ENODEV with advice if there is none).
 [[nodiscard]] Result<std::uint32_t> interface_index(const std::string &name);
+
+// Registers on ring the ifq an export descriptor holds (ZCRX_REG_IMPORT)
+// and returns its id there, for RECV_ZC's zcrx_ifq_idx. The descriptor may
+// be closed afterwards. EBADF if export_fd is not an export descriptor.
+[[nodiscard]] Result<std::uint32_t> import_ifq(Ring &ring, int export_fd);
 
 class Ifq {
 public:
@@ -137,6 +162,7 @@ public:
     [[nodiscard]] std::uint64_t area_token() const noexcept { return area_token_; }
     [[nodiscard]] std::span<const std::byte> area() const noexcept { return area_.bytes(); }
     [[nodiscard]] RegionKind region_kind() const noexcept { return region_kind_; }
+    [[nodiscard]] AreaKind area_kind() const noexcept { return area_kind_; }
     [[nodiscard]] std::uint64_t region_bytes() const noexcept { return region_.bytes().size(); }
 
     // The refill ring's memory and where registration said its parts are,
@@ -155,6 +181,12 @@ public:
     // registered on must still be open.
     [[nodiscard]] Result<void> flush_refill();
 
+    // ZCRX_CTRL_EXPORT: a close-on-exec descriptor that holds the kernel's
+    // ifq (and so its queue) for import_ifq(), even after this ring closes.
+    [[nodiscard]] Result<Fd> export_handle() const;
+    // Export and import on ring at once: the ifq's id on ring.
+    [[nodiscard]] Result<std::uint32_t> share_with(Ring &ring) const;
+
 private:
     Ifq() = default;
 
@@ -168,6 +200,7 @@ private:
     std::uint32_t id_ = 0;
     int ring_fd_ = -1; // of the ring it was registered on, for control calls
     RegionKind region_kind_ = RegionKind::user;
+    AreaKind area_kind_ = AreaKind::anonymous;
 };
 
 } // namespace zcrx

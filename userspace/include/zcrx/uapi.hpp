@@ -61,14 +61,20 @@ struct zcrx_offsets {
 };
 
 // struct io_uring_zcrx_area_reg: the user memory area (rq_area_token is output).
+// zcrx_area_reg::flags
+inline constexpr std::uint32_t area_dmabuf = 1; // IORING_ZCRX_AREA_DMABUF
+
 struct zcrx_area_reg {
-    std::uint64_t addr;
+    std::uint64_t addr; // user memory; with area_dmabuf, the offset into the dma-buf
     std::uint64_t len;
     std::uint64_t rq_area_token;
     std::uint32_t flags;
-    std::uint32_t resv1;
+    std::uint32_t dmabuf_fd; // with area_dmabuf
     std::uint64_t resv2[2];
 };
+
+// zcrx_ifq_reg::flags
+inline constexpr std::uint32_t reg_import = 1; // ZCRX_REG_IMPORT: if_idx is an export fd
 
 // struct io_uring_zcrx_ifq_reg: argument of IORING_REGISTER_ZCRX_IFQ.
 struct zcrx_ifq_reg {
@@ -141,10 +147,17 @@ struct query_scq {
 
 // IORING_REGISTER_ZCRX_CTRL: struct zcrx_ctrl and its operations.
 inline constexpr std::uint32_t ctrl_flush_rq = 0; // ZCRX_CTRL_FLUSH_RQ
+inline constexpr std::uint32_t ctrl_export = 1;   // ZCRX_CTRL_EXPORT
 
 // struct zcrx_ctrl_flush_rq
 struct zcrx_ctrl_flush_rq {
     std::uint64_t resv[6];
+};
+
+// struct zcrx_ctrl_export
+struct zcrx_ctrl_export {
+    std::uint32_t zcrx_fd; // output
+    std::uint32_t resv1[11];
 };
 
 // struct zcrx_ctrl
@@ -153,6 +166,7 @@ struct zcrx_ctrl {
     std::uint32_t op;
     std::uint64_t resv[2];
     union {
+        zcrx_ctrl_export zc_export;
         zcrx_ctrl_flush_rq zc_flush;
     };
 };
@@ -182,7 +196,7 @@ ZCRX_UAPI_AT(zcrx_area_reg, addr, 0);
 ZCRX_UAPI_AT(zcrx_area_reg, len, 8);
 ZCRX_UAPI_AT(zcrx_area_reg, rq_area_token, 16);
 ZCRX_UAPI_AT(zcrx_area_reg, flags, 24);
-ZCRX_UAPI_AT(zcrx_area_reg, resv1, 28);
+ZCRX_UAPI_AT(zcrx_area_reg, dmabuf_fd, 28);
 ZCRX_UAPI_AT(zcrx_area_reg, resv2, 32);
 
 static_assert(sizeof(zcrx_ifq_reg) == 96);
@@ -241,6 +255,9 @@ ZCRX_UAPI_AT(zcrx_ctrl, zcrx_id, 0);
 ZCRX_UAPI_AT(zcrx_ctrl, op, 4);
 ZCRX_UAPI_AT(zcrx_ctrl, resv, 8);
 ZCRX_UAPI_AT(zcrx_ctrl, zc_flush, 24);
+ZCRX_UAPI_AT(zcrx_ctrl, zc_export, 24);
+static_assert(sizeof(zcrx_ctrl_export) == 48);
+ZCRX_UAPI_AT(zcrx_ctrl_export, resv1, 4);
 
 #undef ZCRX_UAPI_AT
 

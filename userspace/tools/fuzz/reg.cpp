@@ -6,9 +6,11 @@
 // pointers to unmapped, read-only, unaligned or kernel memory. The answer
 // must be success or an errno Documentation/networking/iou-zcrx.rst names;
 // a registration that succeeds first gets IORING_REGISTER_ZCRX_CTRL calls,
-// valid or with one field broken, and the same queue registered again
-// (EEXIST), then is undone by closing its ring (and the next one on the
-// queue must not see EEXIST for it).
+// valid or with one field broken, an export and imports of it into a second
+// ring (valid, or with a bad descriptor or a field an import must not set),
+// and the same queue registered again (EEXIST), then is undone by closing
+// its rings and export descriptor (and the next registration on the queue
+// must not see EEXIST for them).
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -154,7 +156,14 @@ std::vector<Mutation> mutations(const Memory &m) {
          }},
         {"area.rq_area_token", [](Try &t, auto &r) { t.area.rq_area_token = r() | 1; }},
         {"area.flags", [any32](Try &t, auto &r) { t.area.flags = any32(r); }},
-        {"area.__resv1", [any32](Try &t, auto &r) { t.area.resv1 = any32(r); }},
+        {"area.dmabuf_fd without the flag",
+         [any32](Try &t, auto &r) { t.area.dmabuf_fd = any32(r); }},
+        {"area dma-buf of a random descriptor",
+         [any32](Try &t, auto &r) {
+             t.area.flags = uapi::area_dmabuf;
+             t.area.dmabuf_fd = any32(r);
+             t.area.addr = one_in(r, 2) ? 0 : r();
+         }},
         {"area.__resv2", [](Try &t, auto &r) { t.area.resv2[pick(r, 0, 1)] = r() | 1; }},
         {"region.user_addr", [ptr](Try &t, auto &r) { t.rd.user_addr = ptr(r); }},
         {"region.user_addr read-only",
@@ -193,7 +202,7 @@ void fuzz_ctrl(int fd, std::uint32_t id, std::mt19937_64 &rng, Tally &tally) {
             want = ENXIO;
             break;
         case 2:
-            c.op = pick<std::uint32_t>(rng, 1, UINT32_MAX);
+            c.op = pick<std::uint32_t>(rng, uapi::ctrl_export + 1, UINT32_MAX);
             kind = "ctrl: unknown op";
             want = EOPNOTSUPP;
             break;
@@ -229,10 +238,84 @@ void fuzz_ctrl(int fd, std::uint32_t id, std::mt19937_64 &rng, Tally &tally) {
     }
 }
 
+// ZCRX_CTRL_EXPORT of the ring's ifq id (valid or with a field set that
+// must not be), then imports of the export into a second ring: valid, or
+// with one thing wrong. Every answer is the errno the documentation gives.
+// The second ring and the export descriptor are closed before returning.
+void fuzz_share(int fd, std::uint32_t id, std::mt19937_64 &rng, Tally &tally) {
+    for (int i = 0; i < 2; ++i) {
+        uapi::zcrx_ctrl c{};
+        c.zcrx_id = id;
+        c.op = uapi::ctrl_export;
+        if (one_in(rng, 2))
+            c.zc_export.zcrx_fd = pick<std::uint32_t>(rng, 1, UINT32_MAX);
+        else
+            c.zc_export.resv1[pick(rng, 0, 10)] = pick<std::uint32_t>(rng, 1, UINT32_MAX);
+        const long ret = ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ctrl, &c, 0);
+        tally.add("ctrl: export with input set", errno_string(ret < 0 ? errno : 0),
+                  ret < 0 && errno == EINVAL);
+    }
+    uapi::zcrx_ctrl c{};
+    c.zcrx_id = id;
+    c.op = uapi::ctrl_export;
+    const long ret = ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ctrl, &c, 0);
+    tally.add("ctrl: export", errno_string(ret < 0 ? errno : 0), ret == 0);
+    if (ret != 0)
+        return;
+    zcrx::Fd efd(static_cast<int>(c.zc_export.zcrx_fd));
+    zcrx::Result<zcrx::Ring> importer = zcrx::Ring::create();
+    if (!importer)
+        throw std::runtime_error(importer.error().message());
+    for (int i = 0; i < 6; ++i) {
+        uapi::zcrx_ifq_reg reg{};
+        reg.flags = uapi::reg_import;
+        reg.if_idx = static_cast<std::uint32_t>(efd.get());
+        const char *kind = "import";
+        int want = 0;
+        switch (pick(rng, 0, 6)) {
+        case 0:
+            break;
+        case 1:
+            reg.if_idx = static_cast<std::uint32_t>(importer->fd()); // not an export
+            kind = "import: not an export descriptor";
+            want = EBADF;
+            break;
+        case 2:
+            reg.if_idx = pick<std::uint32_t>(rng, 4096, UINT32_MAX); // nothing open there
+            kind = "import: no descriptor";
+            want = EBADF;
+            break;
+        case 3:
+            reg.if_rxq = pick<std::uint32_t>(rng, 1, UINT32_MAX);
+            kind = "import: if_rxq";
+            want = EINVAL;
+            break;
+        case 4:
+            reg.rq_entries = pick<std::uint32_t>(rng, 1, UINT32_MAX);
+            kind = "import: rq_entries";
+            want = EINVAL;
+            break;
+        case 5:
+            (one_in(rng, 2) ? reg.area_ptr : reg.region_ptr) = rng() | 1;
+            kind = "import: area or region";
+            want = EINVAL;
+            break;
+        default:
+            reg.offsets.rqes = pick<std::uint32_t>(rng, 1, UINT32_MAX);
+            kind = "import: offsets (output)";
+            want = EINVAL;
+            break;
+        }
+        const long r =
+            ::syscall(__NR_io_uring_register, importer->fd(), uapi::register_zcrx_ifq, &reg, 1);
+        tally.add(kind, errno_string(r < 0 ? errno : 0), (r < 0 ? errno : 0) == want);
+    }
+}
+
 // Errnos the documentation names for registration.
 bool documented(int err) {
     return one_of(err, {EPERM, EINVAL, EFAULT, ENODEV, ERANGE, EEXIST, EBUSY, EOPNOTSUPP, ENODATA,
-                        ENOMEM, EINTR});
+                        ENOMEM, EINTR, EBADF});
 }
 
 } // namespace
@@ -307,6 +390,7 @@ int run_reg(const Settings &s) {
         if (err == 0 && !t.plain_ring) {
             ++successes;
             fuzz_ctrl(fd, t.reg.zcrx_id, rng, tally);
+            fuzz_share(fd, t.reg.zcrx_id, rng, tally);
             // the same queue again in the same ring, outputs cleared: a ring
             // may hold several ifqs, but a queue takes one provider
             t.reg.offsets = {};
