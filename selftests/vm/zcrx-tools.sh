@@ -6,7 +6,7 @@
 # receives with io_uring zero-copy receive on the queue zcrx-nic dedicated to
 # the port. Verified transfers (1 byte, a few MiB over IPv4 and IPv6, several
 # connections, both refill-region kinds, a dma-buf area, a second ring that
-# imported the queue, an area of huge pages), socat as the sender checked by
+# imported the queue, two queues on one ring, an area of huge pages), socat as the sender checked by
 # cksum, a stream not steered to the queue (copy fallback), a peer that closes
 # early, a tiny area with a fast and with a slow consumer (--hold: the kernel
 # runs short of buffers, the NIC drops, the copy path hits ENOMEM), and the
@@ -22,6 +22,7 @@ source "$here/lib/stream.sh"
 SIZE_MB=${SIZE_MB:-2}
 PORT=${PORT:-5301}       # steered to ZC_QUEUE by zcrx-nic apply
 PORT_FB=${PORT_FB:-5302} # not steered: RSS sends it to the other queue
+PORT2=${PORT2:-5303}     # steered to queue 0 for the two-queue receive
 ZC_QUEUE=1
 # The tiny area: 512 buffers of 4K, less than netdevsim's ring (256) and page
 # pool cache can take plus what is in flight; each transfer fills it over.
@@ -68,6 +69,47 @@ shared_ring() {
 	steered $((SIZE_MB << 20)) --shared-ring || return
 	grep -q '^shared ring: received on a second ring' "$tmp/recv.out" ||
 		{ tap_diag "zcrx-recv did not say it received on the importing ring"; return 1; }
+}
+
+# two_queues: one zcrx-recv, one ring, two interface queues: PORT steered to
+# ZC_QUEUE (zcrx-nic apply), PORT2 to queue 0 (a rule of our own, removed
+# after); a verified stream on each port lands on its own queue, in place.
+two_queues() {
+	local out loc port q0 q1 size=$((SIZE_MB << 20)) rc=0
+
+	out=$(ip netns exec "$NSIM_NS_B" ethtool -N "$NSIM_DEV_B" flow-type tcp4 \
+		dst-port "$PORT2" action 0 2>&1) || { tap_diag "ethtool -N: $out"; return 1; }
+	loc=${out##* }
+	q0=$(queue_bytes 0)
+	q1=$(queue_bytes "$ZC_QUEUE")
+	timeout 300 ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --ifname "$NSIM_DEV_B" \
+		--queue "$ZC_QUEUE,0" --verify --expect-bytes "$size" :: "$PORT,$PORT2" \
+		>"$tmp/recv.out" 2>"$tmp/recv.err" &
+	recv_pid=$!
+	if nsim_wait_listen "$NSIM_NS_B" "$PORT" "$recv_pid" &&
+		nsim_wait_listen "$NSIM_NS_B" "$PORT2" "$recv_pid"; then
+		for port in "$PORT" "$PORT2"; do
+			timeout 300 ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size "$size" \
+				"$NSIM_IP4_B" "$port" | sed 's/^/# send: /'
+			[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+		done
+	else
+		kill "$recv_pid" 2>/dev/null
+		rc=1
+	fi
+	recv_wait || rc=1
+	ip netns exec "$NSIM_NS_B" ethtool -N "$NSIM_DEV_B" delete "$loc" || rc=1
+	[ "$rc" -eq 0 ] || return 1
+	if [ $(($(queue_bytes 0) - q0)) -lt "$size" ] ||
+		[ $(($(queue_bytes "$ZC_QUEUE") - q1)) -lt "$size" ]; then
+		tap_diag "the streams did not land on queues 0 and $ZC_QUEUE"
+		return 1
+	fi
+	if ! grep -q "queue $ZC_QUEUE$" "$tmp/recv.out" || ! grep -q "queue 0$" "$tmp/recv.out"; then
+		tap_diag "zcrx-recv did not name both queues"
+		return 1
+	fi
+	placement zc
 }
 
 # upstream_compat: zcrx-compat, C built against upstream 6.19's uAPI layouts
@@ -360,6 +402,8 @@ main() {
 		steered $((SIZE_MB << 20)) --area dmabuf
 	tap_check "$SIZE_MB MiB on a second ring that imported the queue (--shared-ring)" \
 		shared_ring
+	tap_check "two queues on one ring (--queue $ZC_QUEUE,0), a verified stream each, in place" \
+		two_queues
 	tap_check "C built against upstream 6.19's uAPI: query, flush, export, import" \
 		upstream_compat
 	tap_check "3 concurrent connections, verified, --json" several_json

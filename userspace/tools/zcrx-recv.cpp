@@ -50,11 +50,14 @@ constexpr std::uint64_t default_area_size = std::uint64_t{32} << 20;
 constexpr std::chrono::milliseconds hold_idle{250};
 constexpr std::uint64_t default_rq_entries = 4096;
 constexpr std::uint64_t max_connections = 1024;
-constexpr std::uint64_t accept_tag = ~std::uint64_t{0}; // user_data of the accept SQE
+// user_data of the accept SQE of the queue (lane) i: accept_tag - i
+constexpr std::uint64_t accept_tag = ~std::uint64_t{0};
+// the most queues one ring receives on
+constexpr std::size_t max_queues = 16;
 
 constexpr cli::Option options[] = {
-    {"ifname", "DEV", "the interface whose RX queue receives (required)"},
-    {"queue", "Q", "the RX queue to register for zero-copy receive (required)"},
+    {"ifname", "DEV[,DEV...]", "the interface(s) whose RX queues receive (required)"},
+    {"queue", "Q[,Q...]", "the RX queue(s) to register for zero-copy receive (required)"},
     {"area-size", "SIZE", "memory area received data lands in (default 32M)"},
     {"rq-entries", "N", "refill ring entries, a power of two (default 4096, at most 32768)"},
     {"region", "user|kernel", "refill ring in our memory or in the kernel's (default user)"},
@@ -73,6 +76,7 @@ constexpr cli::Option options[] = {
 std::string help_text() {
     std::string s =
         "Usage: zcrx-recv --ifname DEV --queue Q [OPTIONS] ADDRESS PORT\n"
+        "       zcrx-recv --ifname DEV[,DEV...] --queue Q,Q... [OPTIONS] ADDRESS PORT,PORT...\n"
         "\n"
         "Register RX queue Q of DEV for io_uring zero-copy receive, listen on ADDRESS\n"
         "PORT (IPv4 or IPv6; 0.0.0.0 or :: for any), accept --connections connections\n"
@@ -106,6 +110,11 @@ std::string help_text() {
         "ncdevmem uses) instead of pinned memory. The kernel cannot copy into a\n"
         "dma-buf: a flow not steered to queue Q fails with EFAULT.\n"
         "\n"
+        "With several queues (a comma-separated --queue, one PORT each, and one device\n"
+        "or one per queue), each queue gets its own interface queue and area on the one\n"
+        "ring; connections on the i-th port are received through the i-th queue, so\n"
+        "steer that port to it. --connections applies to each port.\n"
+        "\n"
         "--shared-ring registers the queue on one ring, exports it (ZCRX_CTRL_EXPORT)\n"
         "and receives on a second ring that imports it (ZCRX_REG_IMPORT), as a program\n"
         "with one ring per thread would; the first ring stays open throughout.\n"
@@ -131,11 +140,17 @@ std::string help_text() {
     return s;
 }
 
-struct Settings {
-    std::string address;
-    std::uint16_t port = 0;
+// One queue the ring receives on: its device, the queue, and the port whose
+// connections it receives (steered to it by the NIC).
+struct Lane {
     std::string ifname;
     std::uint32_t queue = 0;
+    std::uint16_t port = 0;
+};
+
+struct Settings {
+    std::string address;
+    std::vector<Lane> lanes; // at least one
     std::uint64_t area_size = default_area_size;
     std::uint32_t rq_entries = static_cast<std::uint32_t>(default_rq_entries);
     zcrx::RegionKind region = zcrx::RegionKind::user;
@@ -151,6 +166,7 @@ struct Settings {
 };
 
 struct Connection {
+    std::size_t lane = 0; // which of Settings::lanes accepted it
     Fd sock;
     std::string peer;
     std::optional<zcrx::Receive> rx;
@@ -194,17 +210,29 @@ std::string format_peer(const sockaddr_storage &ss) {
     return "[" + std::string(host) + "]:" + std::to_string(port);
 }
 
+// What the receive loop needs of one queue: its ifq, the index the ring
+// names it by (its own, or what the ring's import of it returned), and the
+// socket listening on its port, with its pending accept.
+struct Listener {
+    zcrx::Ifq *ifq = nullptr;
+    std::uint32_t index = 0;
+    Fd fd;
+    sockaddr_storage peer{};
+    socklen_t peer_len = 0;
+    bool accept_armed = false;
+    std::optional<int> accept_res;
+    std::uint32_t accepted = 0;
+};
+
 // Everything the receive loop works on. Set up in order, torn down in reverse:
-// connections (and their receives) first, then the ifq, then the ring.
+// connections (and their receives) first, then the ifqs, then the ring.
 class Receiver {
 public:
-    // Receives on ring through ifq, which ring names ifq_index (the ifq's own
-    // index, or what ring's import of it returned).
-    Receiver(const Settings &s, zcrx::Ring &ring, zcrx::Ifq &ifq, std::uint32_t ifq_index,
-             Fd listener)
-        : s_(s), ring_(ring), ifq_(ifq), ifq_index_(ifq_index), listener_(std::move(listener)),
-          backlog_(s.hold) {
-        conns_.reserve(s.connections); // no reallocation: CQEs are routed by index
+    // Receives on ring, each listener's connections through its ifq.
+    Receiver(const Settings &s, zcrx::Ring &ring, std::vector<Listener> listeners)
+        : s_(s), ring_(ring), listeners_(std::move(listeners)), backlog_(s.hold) {
+        // no reallocation: CQEs are routed by index, accepts write peer
+        conns_.reserve(std::size_t{s.connections} * listeners_.size());
     }
 
     // Runs until every connection has ended. Returns a fatal loop error, if any.
@@ -212,7 +240,7 @@ public:
     Result<void> run() {
         Result<void> r = loop();
         drain_backlog();
-        ifq_.refill().flush();
+        flush_all();
         return r;
     }
 
@@ -235,15 +263,22 @@ public:
     }
 
 private:
+    void flush_all() noexcept {
+        for (Listener &l : listeners_)
+            l.ifq->refill().flush();
+    }
+
     Result<void> loop() {
-        if (Result<void> r = arm_accept(); !r)
-            return r;
-        while (ended_ < s_.connections) {
-            ifq_.refill().flush();
+        for (std::size_t i = 0; i < listeners_.size(); ++i)
+            if (Result<void> r = arm_accept(i); !r)
+                return r;
+        const std::size_t total = std::size_t{s_.connections} * listeners_.size();
+        while (ended_ < total) {
+            flush_all();
             if (Result<void> r = wait(); !r)
                 return r;
             ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
-            ifq_.refill().flush();
+            flush_all();
             if (Result<void> r = after_batch(); !r)
                 return r;
         }
@@ -295,27 +330,32 @@ private:
             consume(backlog_.pop());
     }
 
-    Result<void> arm_accept() {
+    Result<void> arm_accept(std::size_t i) {
+        Listener &l = listeners_[i];
         io_uring_sqe *sqe = ring_.get_sqe();
         if (!sqe)
             return Error(EBUSY, "queue an accept", {}, "");
-        peer_len_ = sizeof(peer_);
-        io_uring_prep_accept(sqe, listener_.get(), reinterpret_cast<sockaddr *>(&peer_), &peer_len_,
+        l.peer_len = sizeof(l.peer);
+        io_uring_prep_accept(sqe, l.fd.get(), reinterpret_cast<sockaddr *>(&l.peer), &l.peer_len,
                              SOCK_CLOEXEC);
-        io_uring_sqe_set_data64(sqe, accept_tag);
-        accept_armed_ = true;
+        io_uring_sqe_set_data64(sqe, accept_tag - i);
+        l.accept_armed = true;
         return {};
     }
 
     // One CQE: no allocation, no exceptions (runs inside Ring::for_each_cqe).
     void dispatch(const io_uring_cqe &cqe) noexcept {
-        if (cqe.user_data == accept_tag) {
-            accept_armed_ = false;
-            accept_res_ = cqe.res;
+        if (cqe.user_data > accept_tag - listeners_.size()) {
+            Listener &l = listeners_[accept_tag - cqe.user_data];
+            l.accept_armed = false;
+            l.accept_res = cqe.res;
             return;
         }
         if (cqe.user_data >= conns_.size() || !conns_[cqe.user_data].rx) {
-            zcrx::discard_cqe(ifq_.refill(), cqe);
+            // not ours (none is expected): back to the connection's queue,
+            // or the first one's, which counts it as a bad entry if wrong
+            const std::size_t lane = cqe.user_data < conns_.size() ? conns_[cqe.user_data].lane : 0;
+            zcrx::discard_cqe(listeners_[lane].ifq->refill(), cqe);
             return;
         }
         Connection &c = conns_[cqe.user_data];
@@ -345,13 +385,18 @@ private:
 
     // The work that may allocate or fail: new connections, re-arms, endings.
     Result<void> after_batch() {
-        if (accept_res_) {
-            const int res = *accept_res_;
-            accept_res_.reset();
+        for (std::size_t i = 0; i < listeners_.size(); ++i) {
+            Listener &l = listeners_[i];
+            if (!l.accept_res)
+                continue;
+            const int res = *l.accept_res;
+            l.accept_res.reset();
             if (res >= 0) {
-                start_connection(Fd(res));
+                start_connection(i, Fd(res));
             } else if (res != -EINTR && res != -ECONNABORTED) {
-                return Error(-res, "accept a connection", {}, "");
+                return Error(-res,
+                             "accept a connection on port " + std::to_string(s_.lanes[i].port), {},
+                             "");
             }
         }
         for (std::size_t i = 0; i < conns_.size(); ++i) {
@@ -364,18 +409,23 @@ private:
             if (c.rx->done())
                 end_connection(c, std::nullopt);
         }
-        if (!accept_armed_ && conns_.size() < s_.connections)
-            return arm_accept();
+        for (std::size_t i = 0; i < listeners_.size(); ++i)
+            if (!listeners_[i].accept_armed && listeners_[i].accepted < s_.connections)
+                if (Result<void> r = arm_accept(i); !r)
+                    return r;
         return {};
     }
 
-    void start_connection(Fd sock) {
+    void start_connection(std::size_t lane, Fd sock) {
+        Listener &l = listeners_[lane];
         const std::size_t id = conns_.size();
         Connection &c = conns_.emplace_back();
+        ++l.accepted;
+        c.lane = lane;
         c.start = Clock::now();
-        c.peer = format_peer(peer_);
+        c.peer = format_peer(l.peer);
         c.sock = std::move(sock);
-        c.rx.emplace(ifq_.refill(), ifq_index_, c.sock.get(), id);
+        c.rx.emplace(l.ifq->refill(), l.index, c.sock.get(), id);
         if (Result<void> r = c.rx->arm(ring_); !r)
             end_connection(c, std::move(r).error());
     }
@@ -403,15 +453,9 @@ private:
 
     const Settings &s_;
     zcrx::Ring &ring_;
-    zcrx::Ifq &ifq_;
-    std::uint32_t ifq_index_;
-    Fd listener_;
+    std::vector<Listener> listeners_; // never resized: accepts write into them
     std::vector<Connection> conns_;
-    sockaddr_storage peer_{};
-    socklen_t peer_len_ = 0;
-    bool accept_armed_ = false;
-    std::optional<int> accept_res_;
-    std::uint32_t ended_ = 0;
+    std::size_t ended_ = 0;
     zcrx::BufferBacklog backlog_; // --hold; before its buffers' queue goes
     std::size_t held_peak_ = 0;   // the most buffers backlog_ ever held
     std::uint64_t idle_drains_ = 0;
@@ -431,12 +475,30 @@ std::string data_problem(const Settings &s, const Connection &c) {
     return {};
 }
 
+// The refill queues' counts, summed over the ring's ifqs.
+struct RefillTotals {
+    std::uint64_t returned = 0;
+    std::uint64_t batches = 0;
+    std::uint64_t unread = 0;
+};
+
+RefillTotals refill_totals(const std::vector<zcrx::Ifq> &ifqs) {
+    RefillTotals t;
+    for (const zcrx::Ifq &q : ifqs) {
+        const zcrx::RefillQueueStats st = q.refill().stats();
+        t.returned += st.returned;
+        t.batches += st.batches;
+        t.unread += q.refill().unread();
+    }
+    return t;
+}
+
 // Percentage of a in a + b, 0 if both are 0.
 double share(std::uint64_t a, std::uint64_t b) {
     return a + b ? 100.0 * static_cast<double>(a) / static_cast<double>(a + b) : 0.0;
 }
 
-void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
+void print_text(const Settings &s, const Receiver &r, const std::vector<zcrx::Ifq> &ifqs,
                 const std::optional<zcrx::KernelIfqStats> &kst, bool flushed) {
     const std::vector<Connection> &conns = r.connections();
     zcrx::ReceiveStats total;
@@ -457,9 +519,11 @@ void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
         if (s.checksum)
             std::printf(", cksum %u %llu", c.cksum.value(),
                         static_cast<unsigned long long>(c.cksum.length()));
+        if (s.lanes.size() > 1)
+            std::printf(", %s queue %u", s.lanes[c.lane].ifname.c_str(), s.lanes[c.lane].queue);
         std::printf("%s\n", data_problem(s, c).empty() ? "" : ", FAILED");
     }
-    const zcrx::RefillQueueStats rq = ifq.refill().stats();
+    const RefillTotals rq = refill_totals(ifqs);
     std::printf(
         "total: %zu connection%s, %llu bytes in %.3f s, %.3f Gbit/s, %llu cqes, "
         "%llu re-arms, %llu buffers returned in %llu refill batches\n",
@@ -481,24 +545,37 @@ void print_text(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
                     static_cast<unsigned long long>(kst->copy_bytes),
                     static_cast<unsigned long long>(kst->bad_refill_entries));
     if (flushed)
-        std::printf("refill ring: flushed, %u entries unread\n", ifq.refill().unread());
+        std::printf("refill ring%s: flushed, %llu entries unread\n", ifqs.size() > 1 ? "s" : "",
+                    static_cast<unsigned long long>(rq.unread));
     else
         std::printf("refill ring: not flushed (no IORING_REGISTER_ZCRX_CTRL)\n");
     if (s.shared_ring)
         std::printf("shared ring: received on a second ring that imported the queue\n");
 }
 
-void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
+void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::Ifq> &ifqs,
                 const std::optional<zcrx::KernelIfqStats> &kst, bool flushed, bool ok) {
     zcrx::JsonWriter j;
     j.begin_object();
-    j.key("address").value(s.address).key("port").value(std::uint32_t{s.port});
-    j.key("ifname").value(s.ifname).key("queue").value(s.queue);
+    const Lane &first = s.lanes.front();
+    j.key("address").value(s.address).key("port").value(std::uint32_t{first.port});
+    j.key("ifname").value(first.ifname).key("queue").value(first.queue);
+    j.key("queues").begin_array();
+    for (const Lane &l : s.lanes)
+        j.begin_object()
+            .key("ifname")
+            .value(l.ifname)
+            .key("queue")
+            .value(l.queue)
+            .key("port")
+            .value(std::uint32_t{l.port})
+            .end_object();
+    j.end_array();
     j.key("region").value(s.region == zcrx::RegionKind::user ? "user" : "kernel");
     j.key("shared_ring").value(s.shared_ring);
     j.key("area").value(s.area == zcrx::AreaKind::udmabuf ? "dmabuf" : "memory");
-    j.key("rq_entries").value(ifq.rq_entries());
-    j.key("area_size").value(std::uint64_t{ifq.area().size()});
+    j.key("rq_entries").value(ifqs.front().rq_entries());
+    j.key("area_size").value(std::uint64_t{ifqs.front().area().size()});
     j.key("hold").value(s.hold);
     j.key("connections").begin_array();
     zcrx::ReceiveStats total;
@@ -511,6 +588,7 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
         total.rearms += st.rearms;
         const double sec = seconds_between(c.start, c.end);
         j.begin_object().key("id").value(std::uint64_t{i + 1}).key("peer").value(c.peer);
+        j.key("queue").value(s.lanes[c.lane].queue);
         j.key("bytes").value(st.bytes).key("seconds").value(sec);
         j.key("gbit_per_s").value(gbit_per_s(st.bytes, sec));
         j.key("cqes").value(st.cqes).key("rearms").value(st.rearms);
@@ -544,7 +622,7 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
         j.end_object();
     }
     j.end_array();
-    const zcrx::RefillQueueStats rq = ifq.refill().stats();
+    const RefillTotals rq = refill_totals(ifqs);
     j.key("total").begin_object().key("bytes").value(total.bytes);
     const double sec = r.seconds();
     j.key("seconds").value(sec).key("gbit_per_s").value(gbit_per_s(total.bytes, sec));
@@ -568,18 +646,55 @@ void print_json(const Settings &s, const Receiver &r, const zcrx::Ifq &ifq,
     else
         j.null();
     j.key("refill").begin_object().key("flushed").value(flushed);
-    j.key("unread").value(std::uint64_t{ifq.refill().unread()}).end_object();
+    j.key("unread").value(rq.unread).end_object();
     j.key("ok").value(ok).end_object();
     std::printf("%s\n", j.str().c_str());
 }
 
-int run(const Settings &s) {
-    Result<std::uint32_t> ifindex = zcrx::interface_index(s.ifname);
-    if (!ifindex)
-        return setup_failure(ifindex.error());
+// Split a comma-separated list; every item non-empty.
+std::vector<std::string_view> split_list(std::string_view text, std::string_view what) {
+    std::vector<std::string_view> items;
+    for (;;) {
+        const std::size_t comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        if (item.empty())
+            throw cli::UsageError(std::string(what) + ": empty item in the list");
+        items.push_back(item);
+        if (comma == std::string_view::npos)
+            return items;
+        text.remove_prefix(comma + 1);
+    }
+}
 
+// --queue Q[,Q...] with PORT[,PORT...], one port per queue, and --ifname
+// DEV[,DEV...]: one device for all, or one per queue.
+std::vector<Lane> parse_lanes(std::string_view ifnames, std::string_view queues,
+                              std::string_view ports) {
+    const std::vector<std::string_view> q = split_list(queues, "--queue");
+    const std::vector<std::string_view> p = split_list(ports, "PORT");
+    const std::vector<std::string_view> d = split_list(ifnames, "--ifname");
+    if (q.size() > max_queues)
+        throw cli::UsageError("--queue: at most " + std::to_string(max_queues) + " queues");
+    if (p.size() != q.size())
+        throw cli::UsageError("PORT: " + std::to_string(p.size()) + " ports for " +
+                              std::to_string(q.size()) + " queues: give one port per queue");
+    if (d.size() != 1 && d.size() != q.size())
+        throw cli::UsageError("--ifname: " + std::to_string(d.size()) + " devices for " +
+                              std::to_string(q.size()) + " queues: give one, or one per queue");
+    std::vector<Lane> lanes(q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) {
+        lanes[i].ifname = std::string(d[d.size() == 1 ? 0 : i]);
+        lanes[i].queue =
+            static_cast<std::uint32_t>(cli::parse_count(q[i], "--queue", 0, UINT32_MAX));
+        lanes[i].port = cli::parse_port(p[i], "PORT");
+    }
+    return lanes;
+}
+
+int run(const Settings &s) {
     zcrx::RingConfig rc;
-    rc.sq_entries = std::max<std::uint32_t>(64, s.connections + 2);
+    rc.sq_entries = std::max<std::uint32_t>(
+        64, static_cast<std::uint32_t>(s.connections * s.lanes.size() + s.lanes.size() + 1));
     Result<zcrx::Ring> ring = zcrx::Ring::create(rc);
     if (!ring) {
         std::fprintf(stderr, "zcrx-recv: %s\n", ring.error().message().c_str());
@@ -594,39 +709,55 @@ int run(const Settings &s) {
         return exit_unsupported;
     }
 
-    zcrx::IfqConfig ic;
-    ic.if_index = *ifindex;
-    ic.if_name = s.ifname;
-    ic.rx_queue = s.queue;
-    ic.rq_entries = s.rq_entries;
-    ic.area_size = s.area_size;
-    ic.huge_pages = s.huge_pages;
-    ic.area = s.area;
-    ic.region = s.region;
-    Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
-    if (!ifq)
-        return setup_failure(ifq.error());
+    // One interface queue per lane, all on this ring, each with its own zcrx_id
+    std::vector<zcrx::Ifq> ifqs;
+    ifqs.reserve(s.lanes.size());
+    for (const Lane &lane : s.lanes) {
+        Result<std::uint32_t> ifindex = zcrx::interface_index(lane.ifname);
+        if (!ifindex)
+            return setup_failure(ifindex.error());
+        zcrx::IfqConfig ic;
+        ic.if_index = *ifindex;
+        ic.if_name = lane.ifname;
+        ic.rx_queue = lane.queue;
+        ic.rq_entries = s.rq_entries;
+        ic.area_size = s.area_size;
+        ic.huge_pages = s.huge_pages;
+        ic.area = s.area;
+        ic.region = s.region;
+        Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
+        if (!ifq)
+            return setup_failure(ifq.error());
+        ifqs.push_back(std::move(ifq).value());
+    }
 
-    // --shared-ring: declared after ring and ifq, so it closes first
+    // --shared-ring (one queue): declared after ring and ifqs, so it closes first
     std::optional<zcrx::Ring> importer;
-    std::uint32_t index = ifq->index();
+    std::uint32_t shared_index = 0;
     if (s.shared_ring) {
         Result<zcrx::Ring> r2 = zcrx::Ring::create(rc);
         if (!r2)
             return setup_failure(r2.error());
         importer.emplace(std::move(r2).value());
-        Result<std::uint32_t> id = ifq->share_with(*importer);
+        Result<std::uint32_t> id = ifqs.front().share_with(*importer);
         if (!id)
             return setup_failure(id.error());
-        index = *id;
+        shared_index = *id;
     }
 
-    // Listen only once the queue is ready: a listener means "send now".
-    Result<Fd> listener = zcrx::listen_tcp(s.address, s.port, static_cast<int>(s.connections));
-    if (!listener)
-        return setup_failure(listener.error());
+    // Listen only once the queues are ready: a listener means "send now".
+    std::vector<Listener> listeners(s.lanes.size());
+    for (std::size_t i = 0; i < s.lanes.size(); ++i) {
+        Result<Fd> fd =
+            zcrx::listen_tcp(s.address, s.lanes[i].port, static_cast<int>(s.connections));
+        if (!fd)
+            return setup_failure(fd.error());
+        listeners[i].ifq = &ifqs[i];
+        listeners[i].index = importer ? shared_index : ifqs[i].index();
+        listeners[i].fd = std::move(fd).value();
+    }
 
-    Receiver receiver(s, importer ? *importer : *ring, *ifq, index, std::move(listener).value());
+    Receiver receiver(s, importer ? *importer : *ring, std::move(listeners));
     const Result<void> ran = receiver.run();
     if (!ran)
         std::fprintf(stderr, "zcrx-recv: %s\n", ran.error().message().c_str());
@@ -634,10 +765,16 @@ int run(const Settings &s) {
     // Have the kernel read every buffer given back, so that its counts (bad
     // refill entries) are final. Kernels before 6.19 cannot (EINVAL).
     bool ok = ran.ok();
-    const Result<void> flushed = ifq->flush_refill();
-    if (!flushed && flushed.error().err != EINVAL) {
-        std::fprintf(stderr, "zcrx-recv: %s\n", flushed.error().message().c_str());
-        ok = false;
+    bool flushed = true;
+    for (zcrx::Ifq &ifq : ifqs) {
+        const Result<void> f = ifq.flush_refill();
+        if (f)
+            continue;
+        flushed = false;
+        if (f.error().err != EINVAL) {
+            std::fprintf(stderr, "zcrx-recv: %s\n", f.error().message().c_str());
+            ok = false;
+        }
     }
     const std::optional<zcrx::KernelIfqStats> kst = zcrx::read_ifq_stats(ring->fd());
     const std::vector<Connection> &conns = receiver.connections();
@@ -648,9 +785,9 @@ int run(const Settings &s) {
             ok = false;
         }
     if (s.json)
-        print_json(s, receiver, *ifq, kst, flushed.ok(), ok);
+        print_json(s, receiver, ifqs, kst, flushed, ok);
     else
-        print_text(s, receiver, *ifq, kst, flushed.ok());
+        print_text(s, receiver, ifqs, kst, flushed);
     return ok ? cli::exit_ok : exit_data;
 }
 
@@ -662,10 +799,8 @@ int main(int argc, char **argv) {
             args.expect_positional(2, 2, "ADDRESS PORT");
             Settings s;
             s.address = std::string(args.positional()[0]);
-            s.port = cli::parse_port(args.positional()[1], "PORT");
-            s.ifname = std::string(args.required("ifname"));
-            s.queue = static_cast<std::uint32_t>(
-                cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX));
+            s.lanes =
+                parse_lanes(args.required("ifname"), args.required("queue"), args.positional()[1]);
             s.area_size = args.size_or("area-size", default_area_size, 1, zcrx::max_area_len);
             s.rq_entries = static_cast<std::uint32_t>(
                 args.count_or("rq-entries", default_rq_entries, 1, zcrx::max_rq_entries));
@@ -689,6 +824,9 @@ int main(int argc, char **argv) {
                                           "' is not memory or dmabuf");
             }
             s.shared_ring = args.has("shared-ring");
+            if (s.shared_ring && s.lanes.size() > 1)
+                throw cli::UsageError("--shared-ring: takes one queue, not " +
+                                      std::to_string(s.lanes.size()));
             // The kernel needs at least one buffer the consumer does not hold.
             const long page_size = ::sysconf(_SC_PAGESIZE);
             const std::uint64_t page = page_size > 0 ? static_cast<std::uint64_t>(page_size) : 4096;
