@@ -110,7 +110,7 @@ channels_refused() {
 }
 
 main() {
-	local others="5301 5302 5303 5304 5305 5306"
+	local others="5301 5302 5303"
 
 	if ! nsim_pair_setup "$QUEUES"; then
 		tap_not_ok "netdevsim pair with $QUEUES queues"
