@@ -6,7 +6,8 @@
 # receives with io_uring zero-copy receive on the queue zcrx-nic dedicated to
 # the port. Verified transfers (1 byte, a few MiB over IPv4 and IPv6, several
 # connections, both refill-region kinds, a dma-buf area, a second ring that
-# imported the queue, two queues on one ring, an area of huge pages), socat as the sender checked by
+# imported the queue, two queues on one ring, an area of huge pages, the NIC
+# coalescing segments with hardware GRO), socat as the sender checked by
 # cksum, a stream not steered to the queue (copy fallback), a peer that closes
 # early, a tiny area with a fast and with a slow consumer (--hold: the kernel
 # runs short of buffers, the NIC drops, the copy path hits ENOMEM), and the
@@ -189,6 +190,26 @@ tiny_slow_steered() {
 	peak=$(sed -n 's/^held back: at most \([0-9]*\) of .*/\1/p' "$tmp/recv.out")
 	[ "${peak:-0}" -eq "$HOLD" ] ||
 		{ tap_diag "the consumer held at most ${peak:-no} buffers, not $HOLD"; return 1; }
+}
+
+# hw_gro: with netdevsim's hardware GRO on, the stream's segments arrive
+# coalesced, filling buffer after buffer: verified, in place, and in
+# clearly fewer completions than the segments it crossed the wire in.
+hw_gro() {
+	local size=$((2 * SIZE_MB << 20)) segs cqes rc
+
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw on ||
+		{ tap_diag "cannot switch rx-gro-hw on"; return 1; }
+	steered "$size"
+	rc=$?
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw off ||
+		{ tap_diag "cannot switch rx-gro-hw off"; return 1; }
+	[ "$rc" -eq 0 ] || return "$rc"
+	segs=$((size / 1448))
+	cqes=$(sed -n 's/^total: .* \([0-9]*\) cqes, .*/\1/p' "$tmp/recv.out")
+	tap_diag "$cqes completions for $size bytes, about $segs segments on the wire"
+	[ "${cqes:-$segs}" -le $((segs * 3 / 4)) ] ||
+		{ tap_diag "not coalesced: more than 3/4 of a completion per segment"; return 1; }
 }
 
 # The slow consumer on the copy path: at most the buffers the page pool of
@@ -413,6 +434,8 @@ main() {
 	tap_check "huge pages: none reserved is ENOMEM; two back the area, in place, then freed" \
 		huge_pages_stream
 	tap_check "peer closes early: exit 1, received 512K of 1M expected" peer_closes_early
+	tap_check "hardware GRO (rx-gro-hw): $((2 * SIZE_MB)) MiB verified, in place, fewer completions" \
+		hw_gro
 	tap_check "tiny area (2M, 64 refill entries), fast consumer, $TINY_MB MiB verified" \
 		steered $((TINY_MB << 20)) "${TINY_ARGS[@]}"
 	tap_check "tiny area, slow consumer (--hold $HOLD of 512), $TINY_MB MiB verified" \
