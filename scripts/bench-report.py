@@ -4,11 +4,13 @@
 
 usage: bench-report.py DIR
 
-DIR holds bench-MTU.json, one zcrx-bench --json object per MTU (what
-scripts/vm/bench-job.sh writes). Writes into DIR:
-  results.json  one object: per MTU ("1500", ...) the zcrx-bench object
-                ("modes": medians and spreads, "ratios", "samples"), and
-                what the run was ("accel", "rounds", "bytes_per_run", "ok")
+DIR holds bench-MTU.json, one zcrx-bench --json object per MTU, and
+bench-MTU-hw-gro.json for runs with the receiving NIC's hardware GRO on
+(what scripts/vm/bench-job.sh writes). Writes into DIR:
+  results.json  one object: per set-up ("1500", "1500-hw-gro", ...) the
+                zcrx-bench object ("modes": medians and spreads, "ratios",
+                "samples"), the set-ups in order ("configs"), and what the
+                run was ("accel", "rounds", "bytes_per_run", "mtus", "ok")
   table.txt     the results as a text table, with the main ratios
   table.md      the same as Markdown (for the README)
   chart.gp      a gnuplot script drawing chart.svg from chart.dat
@@ -18,6 +20,7 @@ import glob
 import json
 import math
 import os
+import re
 import sys
 
 MODE_NAMES = {"epoll": "epoll+recv", "uring": "io_uring recv", "zcrx": "zcrx",
@@ -46,18 +49,39 @@ def die(msg):
     sys.exit(1)
 
 
+CONFIG = re.compile(r"^bench-([0-9]+)(-hw-gro)?\.json$")
+
+
+def config_order(config):
+    mtu, _, gro = config.partition("-")
+    return int(mtu), gro
+
+
+def label(config, short=False):
+    """ "1500-hw-gro" -> "MTU 1500, hw GRO" ("1500 hw GRO" if short) """
+    mtu, _, gro = config.partition("-")
+    if short:
+        return mtu + (" hw GRO" if gro else "")
+    return "MTU " + mtu + (", hw GRO" if gro else "")
+
+
 def load(directory):
     runs = {}
-    for path in sorted(glob.glob(os.path.join(directory, "bench-*.json"))):
+    for path in glob.glob(os.path.join(directory, "bench-*.json")):
+        m = CONFIG.match(os.path.basename(path))
+        if not m:
+            die("%s: not a bench-MTU[-hw-gro].json name" % path)
         try:
             with open(path) as f:
                 obj = json.load(f)
         except (OSError, ValueError) as e:
             die("cannot read %s: %s" % (path, e))
-        runs[str(obj["mtu"])] = obj
+        if str(obj["mtu"]) != m.group(1):
+            die("%s holds a run at MTU %s" % (path, obj["mtu"]))
+        runs[m.group(1) + (m.group(2) or "")] = obj
     if not runs:
         die("no bench-MTU.json in %s: did the benchmark run?" % directory)
-    return dict(sorted(runs.items(), key=lambda kv: int(kv[0])))
+    return dict(sorted(runs.items(), key=lambda kv: config_order(kv[0])))
 
 
 def merge(runs):
@@ -66,11 +90,12 @@ def merge(runs):
         "accel": first["accel"],
         "rounds": first["rounds"],
         "bytes_per_run": first["bytes_per_run"],
-        "mtus": [int(m) for m in runs],
+        "mtus": sorted({int(obj["mtu"]) for obj in runs.values()}),
+        "configs": list(runs),
     }
-    for mtu, obj in runs.items():
-        merged[mtu] = {k: v for k, v in obj.items()
-                       if k not in ("accel", "rounds", "bytes_per_run")}
+    for config, obj in runs.items():
+        merged[config] = {k: v for k, v in obj.items()
+                          if k not in ("accel", "rounds", "bytes_per_run")}
     merged["ok"] = all(obj["ok"] for obj in runs.values())
     return merged
 
@@ -84,15 +109,15 @@ def ratio_text(v):
 
 
 def rows(merged):
-    """Per MTU and mode: the cells of the table."""
-    for mtu in map(str, merged["mtus"]):
-        for mode, m in merged[mtu]["modes"].items():
+    """Per set-up and mode: the cells of the table."""
+    for config in merged["configs"]:
+        for mode, m in merged[config]["modes"].items():
             cells = []
             for key, _, form, _ in COLUMNS:
                 lo, hi = m["spread"][key]
                 cells.append("%s (%s-%s)" % (fmt(form, m[key]), fmt(form, lo),
                                              fmt(form, hi)))
-            yield mtu, MODE_NAMES.get(mode, mode), cells
+            yield label(config, True), MODE_NAMES.get(mode, mode), cells
 
 
 def headings(accel):
@@ -116,11 +141,11 @@ def describe(merged):
 
 
 def ratio_lines(merged):
-    for mtu in map(str, merged["mtus"]):
-        r = merged[mtu]["ratios"]
+    for config in merged["configs"]:
+        r = merged[config]["ratios"]
         parts = ["%s %s" % (name, ratio_text(r.get(key))) for key, name in RATIOS
                  if key in r]
-        yield "MTU %s: %s" % (mtu, ", ".join(parts))
+        yield "%s: %s" % (label(config), ", ".join(parts))
 
 
 def text_table(merged):
@@ -148,16 +173,16 @@ def markdown_table(merged):
 
 
 def chart(merged, directory):
-    """chart.dat: one row per mode; per MTU the median, min and max of
+    """chart.dat: one row per mode; per set-up the median, min and max of
     throughput, then of receiver CPU per GiB. chart.gp draws both."""
-    mtus = list(map(str, merged["mtus"]))
-    modes = list(merged[mtus[0]]["modes"])
+    configs = merged["configs"]
+    modes = list(merged[configs[0]]["modes"])
     with open(os.path.join(directory, "chart.dat"), "w") as f:
         for mode in modes:
             cols = ['"%s"' % mode]
             for key in ("gbit_per_s", "rx_cpu_s_per_gib"):
-                for mtu in mtus:
-                    m = merged[mtu]["modes"].get(mode)
+                for config in configs:
+                    m = merged[config]["modes"].get(mode)
                     vals = [m[key]] + m["spread"][key] if m else [0, 0, 0]
                     cols.extend("%.6g" % (v or 0) for v in vals)
             f.write(" ".join(cols) + "\n")
@@ -166,19 +191,19 @@ def chart(merged, directory):
 
     def plot(first_col):
         parts = []
-        for i, mtu in enumerate(mtus):
+        for i, config in enumerate(configs):
             c = first_col + 3 * i
             using = "%d:%d:%d" % (c, c + 1, c + 2) + (":xtic(1)" if i == 0 else "")
             src = "datafile" if i == 0 else "''"
-            parts.append("%s using %s title 'MTU %s'" % (src, using, mtu))
+            parts.append("%s using %s title '%s'" % (src, using, label(config)))
         return "plot " + ", ".join(parts)
 
-    n = len(mtus)
+    n = len(configs)
     gp = [
         "# generated by scripts/bench-report.py; gnuplot -e \"outfile='chart.svg'\" chart.gp",
         "if (!exists('datafile')) datafile = 'chart.dat'",
         "if (!exists('outfile')) outfile = 'chart.svg'",
-        "set terminal svg size 960,460 dynamic noenhanced font 'sans,12' background rgb 'white'",
+        "set terminal svg size 1100,500 dynamic noenhanced font 'sans,12' background rgb 'white'",
         "set output outfile",
         "set multiplot layout 1,2 title 'zcrx-bench: one TCP flow over netdevsim, medians of %d "
         "rounds (bars: min-max)%s'" % (merged["rounds"], tag),

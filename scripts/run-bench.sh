@@ -4,24 +4,28 @@
 # The benchmark: build the perf kernel and the tools, boot the kernel, and
 # run zcrx-bench across the netdevsim pair in the guest: every receive mode
 # (epoll+recv, io_uring recv, zcrx, MSG_TRUNC) side by side in alternating
-# rounds, at each MTU, pinned as ../shared/DESIGN.md §8 says. Prints a
-# table (or, with --json, one JSON object) and draws a chart.
+# rounds, at each MTU, with the receiving NIC's hardware GRO off and on,
+# pinned as ../shared/DESIGN.md §8 says. Prints a table (or, with --json,
+# one JSON object) and draws a chart.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 print_usage() {
 	cat <<USAGE
 usage: $PROG [--rounds N] [--size SIZE] [--mtus "1500 9000"] [--modes LIST]
-              [--verify] [--json] [--timeout SECONDS]
+              [--hw-gro "off on"] [--verify] [--json] [--timeout SECONDS]
 
   --rounds N        rounds; each runs every mode once (default 5)
   --size SIZE       bytes per run, with a K/M/G suffix (default 1G)
   --mtus LIST       MTUs to measure at, in this order (default "1500 9000")
   --modes LIST      zcrx-bench modes (default epoll,uring,zcrx,trunc)
+  --hw-gro LIST     the receiving port's hardware GRO (rx-gro-hw) settings
+                    to measure each MTU with (default "off on")
   --verify          verify every byte of the timed runs too (slower; a
                     short verified pass of every mode runs first anyway)
   --json            print one JSON object instead of the table: per MTU
-                    ("1500", ...) "modes" (medians, spreads) and "ratios"
+                    ("1500", ..., "1500-hw-gro" with hardware GRO)
+                    "modes" (medians, spreads) and "ratios"
   --timeout SECONDS give up on the guest after this long (default 3600)
 
 Results, the table (text and Markdown) and chart.svg go to
@@ -35,6 +39,7 @@ rounds=5
 size=1G
 mtus="1500 9000"
 modes=epoll,uring,zcrx,trunc
+hw_gro="off on"
 verify=0
 json=0
 timeout_s=3600
@@ -42,13 +47,14 @@ timeout_s=3600
 parse_args() {
 	while [ $# -gt 0 ]; do
 		case "$1" in
-		--rounds | --size | --mtus | --modes | --timeout)
+		--rounds | --size | --mtus | --modes | --hw-gro | --timeout)
 			[ $# -ge 2 ] || { eprintf '%s: %s needs a value\n' "$PROG" "$1"; exit 2; }
 			case "$1" in
 			--rounds) rounds=$2 ;;
 			--size) size=$2 ;;
 			--mtus) mtus=$2 ;;
 			--modes) modes=$2 ;;
+			--hw-gro) hw_gro=$2 ;;
 			--timeout) timeout_s=$2 ;;
 			esac
 			shift
@@ -65,15 +71,16 @@ parse_args() {
 	[[ $size =~ ^[0-9]+[KMGkmg]?$ ]] || die "--size wants a byte count like 512M, got '$size'"
 	[[ $mtus =~ ^[0-9]+( [0-9]+)*$ ]] || die "--mtus wants MTUs like \"1500 9000\", got '$mtus'"
 	[[ $modes =~ ^[a-z]+(,[a-z]+)*$ ]] || die "--modes wants a list like epoll,zcrx, got '$modes'"
+	[[ $hw_gro =~ ^(on|off)( (on|off))*$ ]] || die "--hw-gro wants \"off\", \"on\" or \"off on\", got '$hw_gro'"
 }
 
 # run_guest: the benchmark in the VM; prints the run directory.
 run_guest() {
 	local cmd run
 
-	cmd=$(printf 'BENCH_ROUNDS=%q BENCH_SIZE=%q BENCH_MTUS=%q BENCH_MODES=%q BENCH_VERIFY=%q %q' \
-		"$rounds" "$size" "$mtus" "$modes" "$verify" "$ZCRX_TOP/scripts/vm/bench-job.sh")
-	info "booting the perf kernel: $rounds rounds of $size per mode, MTU ${mtus// /, }"
+	cmd=$(printf 'BENCH_ROUNDS=%q BENCH_SIZE=%q BENCH_MTUS=%q BENCH_HW_GRO=%q BENCH_MODES=%q BENCH_VERIFY=%q %q' \
+		"$rounds" "$size" "$mtus" "$hw_gro" "$modes" "$verify" "$ZCRX_TOP/scripts/vm/bench-job.sh")
+	info "booting the perf kernel: $rounds rounds of $size per mode, MTU ${mtus// /, }, hardware GRO ${hw_gro// /, }"
 	"$ZCRX_TOP/scripts/vm-run.sh" -k perf -t "$timeout_s" -- "$cmd" >&2 ||
 		die "the benchmark failed in the guest; see $ZCRX_BUILD/vm/last/output.log"
 	run=$(readlink -f "$ZCRX_BUILD/vm/last")
