@@ -171,8 +171,12 @@ meson_build() {
 		meson configure "$dir" "${opts[@]}" && meson compile -C "$dir" "$@"
 }
 
+# Where build_perf_vm puts the tools: built with optimisation (-O2), as
+# anything measured must be, apart from the tests' unoptimised build/meson.
+ZCRX_PERF_BIN=$ZCRX_BUILD/meson-perf/userspace/tools
+
 # build_perf_vm: what a run on the perf kernel needs: the patched kernel's
-# perf variant, and the userspace tools (build/meson) built against its
+# perf variant, and the userspace tools (ZCRX_PERF_BIN) built against its
 # uAPI headers. Progress goes to stderr.
 build_perf_vm() {
 	"$ZCRX_TOP/scripts/get-base.sh"
@@ -180,7 +184,7 @@ build_perf_vm() {
 	"$ZCRX_TOP/scripts/build-kernel.sh" perf
 	info "building the userspace tools"
 	mkdir -p "$ZCRX_BUILD/logs"
-	meson_build "$ZCRX_BUILD/meson" \
+	meson_build "$ZCRX_BUILD/meson-perf" -Dbuildtype=debugoptimized \
 		-Dkernel_headers="$ZCRX_BUILD/kernel-perf/usr/include" \
 		>"$ZCRX_BUILD/logs/meson-main.log" 2>&1 ||
 		die "userspace build failed; see $ZCRX_BUILD/logs/meson-main.log"

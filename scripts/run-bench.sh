@@ -78,8 +78,9 @@ parse_args() {
 run_guest() {
 	local cmd run
 
-	cmd=$(printf 'BENCH_ROUNDS=%q BENCH_SIZE=%q BENCH_MTUS=%q BENCH_HW_GRO=%q BENCH_MODES=%q BENCH_VERIFY=%q %q' \
-		"$rounds" "$size" "$mtus" "$hw_gro" "$modes" "$verify" "$ZCRX_TOP/scripts/vm/bench-job.sh")
+	cmd=$(printf 'BENCH_ROUNDS=%q BENCH_SIZE=%q BENCH_MTUS=%q BENCH_HW_GRO=%q BENCH_MODES=%q BENCH_VERIFY=%q ZCRX_BIN=%q %q' \
+		"$rounds" "$size" "$mtus" "$hw_gro" "$modes" "$verify" "$ZCRX_PERF_BIN" \
+		"$ZCRX_TOP/scripts/vm/bench-job.sh")
 	info "booting the perf kernel: $rounds rounds of $size per mode, MTU ${mtus// /, }, hardware GRO ${hw_gro// /, }"
 	"$ZCRX_TOP/scripts/vm-run.sh" -k perf -t "$timeout_s" -- "$cmd" >&2 ||
 		die "the benchmark failed in the guest; see $ZCRX_BUILD/vm/last/output.log"

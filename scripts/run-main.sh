@@ -35,7 +35,7 @@ main() {
 	"$ZCRX_TOP/scripts/vm-run.sh" -k perf -t 1800 -- \
 		"echo \"guest kernel: \$(uname -r) (\$(uname -v))\";
 		 echo \"guest CPUs: \$(nproc), accelerator: \$ZCRX_VM_ACCEL\";
-		 SIZE_MB=$size_mb '$ZCRX_TOP/scripts/vm/main-job.sh'"
+		 SIZE_MB=$size_mb ZCRX_BIN='$ZCRX_PERF_BIN' '$ZCRX_TOP/scripts/vm/main-job.sh'"
 	info "done in $((SECONDS - start)) s; console log: $ZCRX_BUILD/vm/last/console.log"
 }
 

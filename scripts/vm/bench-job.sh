@@ -12,7 +12,7 @@
 # ("1500 9000"), BENCH_HW_GRO ("off on"), BENCH_ROUNDS (5), BENCH_SIZE (1G),
 # BENCH_MODES (epoll,uring,zcrx,trunc), BENCH_VERIFY (1: verify the timed
 # runs too), BENCH_CHECK_SIZE (32M per mode for the verified pass; 0 skips
-# it).
+# it), ZCRX_BIN (the tools; run-bench.sh passes its optimised build).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 source "$top/selftests/lib/nsim.sh"
