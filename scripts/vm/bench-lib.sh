@@ -80,7 +80,7 @@ bench_setup() {
 # bench_hw_gro on|off: the receiving port's hardware GRO (netdevsim
 # coalesces the segments of a TCP flow into full buffers).
 bench_hw_gro() {
-	ip netns exec "$NSIM_NS_B" ethtool -K "$NSIM_DEV_B" rx-gro-hw "$1" ||
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw "$1" ||
 		bench_err "cannot switch rx-gro-hw $1 on $NSIM_DEV_B"
 }
 
