@@ -212,6 +212,39 @@ hw_gro() {
 		{ tap_diag "not coalesced: more than 3/4 of a completion per segment"; return 1; }
 }
 
+# large_buffers: an area of huge pages cut into 64 KiB buffers
+# (--rx-buf-len 64K) with hardware GRO on: the stream is verified, in place,
+# and each completion covers many segments, far more than the 2 or 3 a page
+# holds. Buffers larger than netdevsim posts (128K) are refused with ERANGE,
+# named by zcrx-recv.
+large_buffers() {
+	local size=$((2 * SIZE_MB << 20)) segs cqes rc t
+
+	echo 4 >/proc/sys/vm/nr_hugepages
+	[ "$(hugepages_free)" = 4 ] || { tap_diag "could not reserve 4 huge pages"; return 1; }
+	reg_error ERANGE --ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" --area-size 8M \
+		--huge-pages --rx-buf-len 128K || { echo 0 >/proc/sys/vm/nr_hugepages; return 1; }
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw on ||
+		{ tap_diag "cannot switch rx-gro-hw on"; return 1; }
+	steered "$size" --area-size 8M --huge-pages --rx-buf-len 64K
+	rc=$?
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw off ||
+		{ tap_diag "cannot switch rx-gro-hw off"; return 1; }
+	for t in $(seq 30); do
+		[ "$(hugepages_free)" = 4 ] && break
+		sleep 1
+	done
+	echo 0 >/proc/sys/vm/nr_hugepages
+	[ "$rc" -eq 0 ] || return "$rc"
+	segs=$((size / 1448))
+	cqes=$(sed -n 's/^total: .* \([0-9]*\) cqes, .*/\1/p' "$tmp/recv.out")
+	tap_diag "$cqes completions for $size bytes in 64K buffers, about $segs segments on the wire"
+	# a page holds under 3 segments: a completion per 8 KiB or more is
+	# only possible in larger buffers
+	[ "${cqes:-$segs}" -le $((size / 8192)) ] ||
+		{ tap_diag "more than a completion per 8 KiB: buffers no larger than pages"; return 1; }
+}
+
 # The slow consumer on the copy path: at most the buffers the page pool of
 # the idle zero-copy queue does not keep are free for copies, fewer than the
 # consumer wants to hold. The receive ends with ENOMEM, zcrx-recv gives its
@@ -436,6 +469,11 @@ main() {
 	tap_check "peer closes early: exit 1, received 512K of 1M expected" peer_closes_early
 	tap_check "hardware GRO (rx-gro-hw): $((2 * SIZE_MB)) MiB verified, in place, fewer completions" \
 		hw_gro
+	tap_check "large buffers (--rx-buf-len 64K, huge pages, rx-gro-hw): verified, in place, few completions; 128K: ERANGE" \
+		large_buffers
+	tap_check "--rx-buf-len 12K (no power of two): exit 3, EINVAL before registering" \
+		recv_error 3 "zcrx-recv: size the buffers of * queue *: *[(]EINVAL[)]: 12288 bytes; *" \
+		--ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" --rx-buf-len 12K
 	tap_check "tiny area (2M, 64 refill entries), fast consumer, $TINY_MB MiB verified" \
 		steered $((TINY_MB << 20)) "${TINY_ARGS[@]}"
 	tap_check "tiny area, slow consumer (--hold $HOLD of 512), $TINY_MB MiB verified" \

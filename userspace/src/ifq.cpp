@@ -209,6 +209,11 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
         return Error(EINVAL, "size the area of " + qname,
                      std::to_string(config.area_size) + " bytes",
                      "use an area of one page up to 2^48 bytes");
+    if (config.rx_buf_len != 0 && (!is_power_of_two(config.rx_buf_len) ||
+                                   config.rx_buf_len < page || area_len % config.rx_buf_len != 0))
+        return Error(EINVAL, "size the buffers of " + qname,
+                     std::to_string(config.rx_buf_len) + " bytes",
+                     "use a power of two of at least a page that divides the area size");
     if (!(ring.flags() & uapi::setup_defer_taskrun) || !(ring.flags() & uapi::setup_cqe32))
         return Error(EINVAL, "register zcrx ifq on " + qname, "the ring lacks required flags",
                      "create the ring with IORING_SETUP_DEFER_TASKRUN | "
@@ -262,9 +267,19 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     reg.rq_entries = entries;
     reg.area_ptr = reinterpret_cast<std::uintptr_t>(&area_reg);
     reg.region_ptr = reinterpret_cast<std::uintptr_t>(&rd);
+    reg.rx_buf_len = config.rx_buf_len;
 
-    if (const int err = register_ifq(ring.fd(), reg); err != 0)
+    if (const int err = register_ifq(ring.fd(), reg); err != 0) {
+        if (config.rx_buf_len != 0 && (err == ERANGE || err == EOPNOTSUPP))
+            return Error(err,
+                         "register zcrx ifq on " + qname + " with " +
+                             std::to_string(config.rx_buf_len) + "-byte buffers",
+                         {},
+                         "back the area with huge pages (--huge-pages) so that each buffer is "
+                         "contiguous, and stay within what the NIC posts (netdevsim: 64 KiB; "
+                         "EOPNOTSUPP: pages only)");
         return Error(err, "register zcrx ifq on " + qname);
+    }
     // From here on the ifq exists until the ring is closed, even if we fail.
 
     if (config.region == RegionKind::kernel) {

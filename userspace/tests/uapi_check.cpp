@@ -95,7 +95,7 @@ SAME_FIELD(io_uring_zcrx_ifq_reg, area_ptr, u::zcrx_ifq_reg, area_ptr);
 SAME_FIELD(io_uring_zcrx_ifq_reg, region_ptr, u::zcrx_ifq_reg, region_ptr);
 SAME_FIELD(io_uring_zcrx_ifq_reg, offsets, u::zcrx_ifq_reg, offsets);
 SAME_FIELD(io_uring_zcrx_ifq_reg, zcrx_id, u::zcrx_ifq_reg, zcrx_id);
-SAME_FIELD(io_uring_zcrx_ifq_reg, __resv2, u::zcrx_ifq_reg, resv2);
+SAME_FIELD(io_uring_zcrx_ifq_reg, rx_buf_len, u::zcrx_ifq_reg, rx_buf_len);
 SAME_FIELD(io_uring_zcrx_ifq_reg, __resv, u::zcrx_ifq_reg, resv);
 
 SAME_STRUCT(io_uring_region_desc, u::region_desc);
@@ -144,6 +144,7 @@ SAME_VALUE(IORING_REGISTER_ZCRX_CTRL, u::register_zcrx_ctrl);
 SAME_VALUE(ZCRX_CTRL_FLUSH_RQ, u::ctrl_flush_rq);
 SAME_VALUE(ZCRX_CTRL_EXPORT, u::ctrl_export);
 SAME_VALUE(ZCRX_REG_IMPORT, u::reg_import);
+SAME_VALUE(ZCRX_FEATURE_RX_PAGE_SIZE, u::zcrx_feature_rx_page_size);
 SAME_STRUCT(zcrx_ctrl, u::zcrx_ctrl);
 SAME_FIELD(zcrx_ctrl, zcrx_id, u::zcrx_ctrl, zcrx_id);
 SAME_FIELD(zcrx_ctrl, op, u::zcrx_ctrl, op);

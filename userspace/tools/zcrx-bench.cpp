@@ -116,6 +116,8 @@ constexpr cli::Option options[] = {
     {"bufs", "N", "uring: provided buffers, a power of two (default 256)"},
     {"area-size", "SIZE", "zcrx: memory area (default 64M)"},
     {"rq-entries", "N", "zcrx: refill ring entries (default 4096)"},
+    {"huge-pages", "", "zcrx: back the area with huge pages (MAP_HUGETLB)"},
+    {"rx-buf-len", "SIZE", "zcrx: bytes per receive buffer (default: a page; needs --huge-pages)"},
     {"verify", "", "check every byte received (slower: not for timing)"},
     {"json", "", "print the results as one JSON object on stdout"},
     {"quiet", "", "no progress lines on stderr"},
@@ -190,6 +192,8 @@ struct Settings {
     std::uint32_t bufs = 256;
     std::uint64_t area_size = std::uint64_t{64} << 20;
     std::uint32_t rq_entries = 4096;
+    bool huge_pages = false;
+    std::uint32_t rx_buf_len = 0; // 0: a page
     bool verify = false;
     bool json = false;
     bool quiet = false;
@@ -573,6 +577,8 @@ public:
         ic.rx_queue = s.queue;
         ic.area_size = s.area_size;
         ic.rq_entries = s.rq_entries;
+        ic.huge_pages = s.huge_pages;
+        ic.rx_buf_len = s.rx_buf_len;
         // A ring closed just before (another program's, an earlier run's)
         // lets go of the queue in the background. The zcrx series makes the
         // registration wait for that; upstream kernels say EEXIST until then.
@@ -839,6 +845,7 @@ public:
         j.key("ifname").value(s_.ifname).key("queue").value(s_.queue);
         j.key("rounds").value(s_.rounds).key("bytes_per_run").value(s_.size);
         j.key("verify").value(s_.verify);
+        j.key("rx_buf_len").value(s_.rx_buf_len).key("huge_pages").value(s_.huge_pages);
         j.key("modes").begin_object();
         for (const Mode m : s_.modes) {
             j.key(mode_name(m)).begin_object();
@@ -1162,6 +1169,8 @@ int main(int argc, char **argv) {
             s.area_size = args.size_or("area-size", s.area_size, 1, zcrx::max_area_len);
             s.rq_entries = static_cast<std::uint32_t>(
                 args.count_or("rq-entries", s.rq_entries, 1, zcrx::max_rq_entries));
+            s.huge_pages = args.has("huge-pages");
+            s.rx_buf_len = static_cast<std::uint32_t>(args.size_or("rx-buf-len", 0, 0, UINT32_MAX));
             s.verify = args.has("verify");
             s.json = args.has("json");
             s.quiet = args.has("quiet");

@@ -62,6 +62,9 @@ constexpr cli::Option options[] = {
     {"rq-entries", "N", "refill ring entries, a power of two (default 4096, at most 32768)"},
     {"region", "user|kernel", "refill ring in our memory or in the kernel's (default user)"},
     {"huge-pages", "", "back the area with huge pages (MAP_HUGETLB)"},
+    {"rx-buf-len", "SIZE",
+     "bytes per receive buffer, a power of two (default: a page; larger "
+     "needs --huge-pages and a NIC that posts them)"},
     {"area", "memory|dmabuf", "the area: our memory, or a dma-buf (udmabuf; see above)"},
     {"shared-ring", "", "receive on a second ring that imports the queue (see above)"},
     {"hold", "N", "hold back the N newest buffers: a slow consumer (default 0, see above)"},
@@ -155,6 +158,7 @@ struct Settings {
     std::uint32_t rq_entries = static_cast<std::uint32_t>(default_rq_entries);
     zcrx::RegionKind region = zcrx::RegionKind::user;
     bool huge_pages = false;
+    std::uint32_t rx_buf_len = 0; // 0: a page
     zcrx::AreaKind area = zcrx::AreaKind::anonymous;
     bool shared_ring = false; // receive on a ring that imported the ifq
     std::uint64_t hold = 0;   // buffers kept back (a slow consumer)
@@ -576,6 +580,7 @@ void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::If
     j.key("area").value(s.area == zcrx::AreaKind::udmabuf ? "dmabuf" : "memory");
     j.key("rq_entries").value(ifqs.front().rq_entries());
     j.key("area_size").value(std::uint64_t{ifqs.front().area().size()});
+    j.key("rx_buf_len").value(std::uint32_t{s.rx_buf_len});
     j.key("hold").value(s.hold);
     j.key("connections").begin_array();
     zcrx::ReceiveStats total;
@@ -723,6 +728,7 @@ int run(const Settings &s) {
         ic.rq_entries = s.rq_entries;
         ic.area_size = s.area_size;
         ic.huge_pages = s.huge_pages;
+        ic.rx_buf_len = s.rx_buf_len;
         ic.area = s.area;
         ic.region = s.region;
         Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
@@ -814,6 +820,7 @@ int main(int argc, char **argv) {
                                           "' is not user or kernel");
             }
             s.huge_pages = args.has("huge-pages");
+            s.rx_buf_len = static_cast<std::uint32_t>(args.size_or("rx-buf-len", 0, 0, UINT32_MAX));
             if (const auto area = args.value("area")) {
                 if (*area == "memory")
                     s.area = zcrx::AreaKind::anonymous;
@@ -830,7 +837,8 @@ int main(int argc, char **argv) {
             // The kernel needs at least one buffer the consumer does not hold.
             const long page_size = ::sysconf(_SC_PAGESIZE);
             const std::uint64_t page = page_size > 0 ? static_cast<std::uint64_t>(page_size) : 4096;
-            s.hold = args.count_or("hold", 0, 0, zcrx::area_buffers(s.area_size, page) - 1);
+            const std::uint64_t buf = s.rx_buf_len != 0 ? s.rx_buf_len : page;
+            s.hold = args.count_or("hold", 0, 0, zcrx::area_buffers(s.area_size, buf) - 1);
             s.connections =
                 static_cast<std::uint32_t>(args.count_or("connections", 1, 1, max_connections));
             s.verify = args.has("verify");

@@ -124,6 +124,10 @@ struct IfqConfig {
     // Rounded up to whole pages; at most max_area_len.
     std::uint64_t area_size = std::uint64_t{32} << 20;
     bool huge_pages = false; // back the area with MAP_HUGETLB pages (anonymous only)
+    // Bytes per receive buffer (rx_buf_len): 0 for a page, else a power of
+    // two the area size is a multiple of, each buffer physically contiguous
+    // (huge pages), at most what the NIC posts.
+    std::uint32_t rx_buf_len = 0;
     AreaKind area = AreaKind::anonymous;
     RegionKind region = RegionKind::user;
     std::uint32_t refill_batch = 32; // refill entries per tail publication

@@ -86,7 +86,7 @@ struct zcrx_ifq_reg {
     std::uint64_t region_ptr; // -> region_desc
     zcrx_offsets offsets;     // output
     std::uint32_t zcrx_id;    // output
-    std::uint32_t resv2;
+    std::uint32_t rx_buf_len; // bytes per buffer, a power of two; 0: a page
     std::uint64_t resv[3];
 };
 
@@ -138,6 +138,9 @@ struct query_zcrx {
     std::uint32_t rq_hdr_alignment;
     std::uint64_t resv2;
 };
+
+// query_zcrx::features
+inline constexpr std::uint32_t zcrx_feature_rx_page_size = 1; // ZCRX_FEATURE_RX_PAGE_SIZE
 
 // struct io_uring_query_scq
 struct query_scq {
@@ -208,7 +211,7 @@ ZCRX_UAPI_AT(zcrx_ifq_reg, area_ptr, 16);
 ZCRX_UAPI_AT(zcrx_ifq_reg, region_ptr, 24);
 ZCRX_UAPI_AT(zcrx_ifq_reg, offsets, 32);
 ZCRX_UAPI_AT(zcrx_ifq_reg, zcrx_id, 64);
-ZCRX_UAPI_AT(zcrx_ifq_reg, resv2, 68);
+ZCRX_UAPI_AT(zcrx_ifq_reg, rx_buf_len, 68);
 ZCRX_UAPI_AT(zcrx_ifq_reg, resv, 72);
 
 static_assert(sizeof(region_desc) == 64);

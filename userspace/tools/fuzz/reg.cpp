@@ -126,7 +126,7 @@ std::vector<Mutation> mutations(const Memory &m) {
          }},
         {"flags", [any32](Try &t, auto &r) { t.reg.flags = any32(r); }},
         {"zcrx_id", [any32](Try &t, auto &r) { t.reg.zcrx_id = any32(r); }},
-        {"__resv2", [any32](Try &t, auto &r) { t.reg.resv2 = any32(r); }},
+        {"rx_buf_len", [any32](Try &t, auto &r) { t.reg.rx_buf_len = any32(r); }},
         {"__resv", [](Try &t, auto &r) { t.reg.resv[pick(r, 0, 2)] = r() | 1; }},
         {"offsets (output)",
          [](Try &t, auto &r) { t.reg.offsets.rqes = static_cast<std::uint32_t>(r()); }},
