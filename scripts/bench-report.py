@@ -4,9 +4,10 @@
 
 usage: bench-report.py DIR
 
-DIR holds bench-MTU.json, one zcrx-bench --json object per MTU, and
-bench-MTU-hw-gro.json for runs with the receiving NIC's hardware GRO on
-(what scripts/vm/bench-job.sh writes). Writes into DIR:
+DIR holds bench-MTU.json, one zcrx-bench --json object per MTU,
+bench-MTU-hw-gro.json for runs with the receiving NIC's hardware GRO on,
+and bench-MTU-hw-gro-64k.json for those with zcrx receiving into 64 KiB
+buffers too (what scripts/vm/bench-job.sh writes). Writes into DIR:
   results.json  one object: per set-up ("1500", "1500-hw-gro", ...) the
                 zcrx-bench object ("modes": medians and spreads, "ratios",
                 "samples"), the set-ups in order ("configs"), and what the
@@ -49,7 +50,7 @@ def die(msg):
     sys.exit(1)
 
 
-CONFIG = re.compile(r"^bench-([0-9]+)(-hw-gro)?\.json$")
+CONFIG = re.compile(r"^bench-([0-9]+)(-hw-gro(-64k)?)?\.json$")
 
 
 def config_order(config):
@@ -58,11 +59,17 @@ def config_order(config):
 
 
 def label(config, short=False):
-    """ "1500-hw-gro" -> "MTU 1500, hw GRO" ("1500 hw GRO" if short) """
+    """ "1500-hw-gro" -> "MTU 1500, hw GRO" ("1500 hw GRO" if short);
+    "1500-hw-gro-64k" -> "MTU 1500, hw GRO, 64K buffers" ("1500 hw GRO 64K") """
     mtu, _, gro = config.partition("-")
+    parts = []
+    if gro:
+        parts.append("hw GRO")
+    if gro.endswith("-64k"):
+        parts.append("64K" if short else "64K buffers")
     if short:
-        return mtu + (" hw GRO" if gro else "")
-    return "MTU " + mtu + (", hw GRO" if gro else "")
+        return " ".join([mtu] + parts)
+    return ", ".join(["MTU " + mtu] + parts)
 
 
 def load(directory):
@@ -70,7 +77,7 @@ def load(directory):
     for path in glob.glob(os.path.join(directory, "bench-*.json")):
         m = CONFIG.match(os.path.basename(path))
         if not m:
-            die("%s: not a bench-MTU[-hw-gro].json name" % path)
+            die("%s: not a bench-MTU[-hw-gro[-64k]].json name" % path)
         try:
             with open(path) as f:
                 obj = json.load(f)

@@ -5,7 +5,7 @@
 # run zcrx-bench across the netdevsim pair in the guest: every receive mode
 # (epoll+recv, io_uring recv, zcrx, MSG_TRUNC) side by side in alternating
 # rounds, at each MTU, with the receiving NIC's hardware GRO off and on,
-# pinned as ../shared/DESIGN.md §8 says. Prints a table (or, with --json,
+# and on with zcrx receiving into 64 KiB buffers (rx_buf_len), pinned as ../shared/DESIGN.md §8 says. Prints a table (or, with --json,
 # one JSON object) and draws a chart.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -13,18 +13,21 @@ source "$(dirname "$0")/lib.sh"
 print_usage() {
 	cat <<USAGE
 usage: $PROG [--rounds N] [--size SIZE] [--mtus "1500 9000"] [--modes LIST]
-              [--hw-gro "off on"] [--verify] [--json] [--timeout SECONDS]
+              [--hw-gro "off on large"] [--verify] [--json] [--timeout SECONDS]
 
   --rounds N        rounds; each runs every mode once (default 5)
   --size SIZE       bytes per run, with a K/M/G suffix (default 1G)
   --mtus LIST       MTUs to measure at, in this order (default "1500 9000")
   --modes LIST      zcrx-bench modes (default epoll,uring,zcrx,trunc)
   --hw-gro LIST     the receiving port's hardware GRO (rx-gro-hw) settings
-                    to measure each MTU with (default "off on")
+                    to measure each MTU with: off, on, and large (on, and
+                    zcrx's area of huge pages cut into 64 KiB buffers with
+                    rx_buf_len) (default "off on large")
   --verify          verify every byte of the timed runs too (slower; a
                     short verified pass of every mode runs first anyway)
   --json            print one JSON object instead of the table: per MTU
-                    ("1500", ..., "1500-hw-gro" with hardware GRO)
+                    ("1500", ..., "1500-hw-gro" with hardware GRO,
+                    "1500-hw-gro-64k" with large buffers too)
                     "modes" (medians, spreads) and "ratios"
   --timeout SECONDS give up on the guest after this long (default 3600)
 
@@ -39,7 +42,7 @@ rounds=5
 size=1G
 mtus="1500 9000"
 modes=epoll,uring,zcrx,trunc
-hw_gro="off on"
+hw_gro="off on large"
 verify=0
 json=0
 timeout_s=3600
@@ -71,7 +74,8 @@ parse_args() {
 	[[ $size =~ ^[0-9]+[KMGkmg]?$ ]] || die "--size wants a byte count like 512M, got '$size'"
 	[[ $mtus =~ ^[0-9]+( [0-9]+)*$ ]] || die "--mtus wants MTUs like \"1500 9000\", got '$mtus'"
 	[[ $modes =~ ^[a-z]+(,[a-z]+)*$ ]] || die "--modes wants a list like epoll,zcrx, got '$modes'"
-	[[ $hw_gro =~ ^(on|off)( (on|off))*$ ]] || die "--hw-gro wants \"off\", \"on\" or \"off on\", got '$hw_gro'"
+	[[ $hw_gro =~ ^(on|off|large)( (on|off|large))*$ ]] ||
+		die "--hw-gro wants a list of off, on and large, like \"off on large\", got '$hw_gro'"
 }
 
 # run_guest: the benchmark in the VM; prints the run directory.

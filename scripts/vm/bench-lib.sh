@@ -84,6 +84,18 @@ bench_hw_gro() {
 		bench_err "cannot switch rx-gro-hw $1 on $NSIM_DEV_B"
 }
 
+# bench_huge_pages: huge pages for zcrx-bench's areas (64M each): every
+# zcrx run registers its own, and the kernel lets go of the previous one
+# only once its page pool has drained, which may be after the next run has
+# started; so room for four.
+bench_huge_pages() {
+	local want=128
+
+	echo "$want" >/proc/sys/vm/nr_hugepages
+	[ "$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)" -ge "$want" ] ||
+		bench_err "cannot reserve $want huge pages for the zcrx areas"
+}
+
 # bench_run BIN ZCRX-BENCH-OPTION...: zcrx-bench across the pair, pinned.
 bench_run() {
 	local bin=$1
