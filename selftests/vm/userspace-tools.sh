@@ -43,8 +43,8 @@ flip_byte() {
 }
 
 # --verify-file on damaged copies of what socat saved: one byte changed is a
-# mismatch (exit 3) at that byte's stream offset; a copy cut short of --size
-# is a mismatch (exit 3) that gives both counts.
+# data error (exit 1) at that byte's stream offset; a copy cut short of
+# --size is a data error (exit 1) that gives both counts.
 verify_file_damage() {
 	local size=$((SIZE_MB << 20)) at=$(((SIZE_MB << 20) / 3 + 7)) out rc
 
@@ -53,23 +53,23 @@ verify_file_damage() {
 	out=$("$bin/zcrx-send" --verify-file "$tmp/bad" --size "$size" 2>&1)
 	rc=$?
 	tap_diag "exit $rc: $out"
-	[ "$rc" -eq 3 ] && [[ "$out" == *"mismatch at stream offset $at:"* ]] || return
+	[ "$rc" -eq 1 ] && [[ "$out" == *"mismatch at stream offset $at:"* ]] || return
 	head -c $((size - 1000)) "$tmp/recv" >"$tmp/short"
 	out=$("$bin/zcrx-send" --verify-file "$tmp/short" --size "$size" 2>&1)
 	rc=$?
 	tap_diag "exit $rc: $out"
-	[ "$rc" -eq 3 ] &&
+	[ "$rc" -eq 1 ] &&
 		[[ "$out" == *": $((size - 1000)) bytes match the pattern, but $size were expected"* ]]
 }
 
-# A refused connection is a runtime error (1) that names the peer.
+# A refused connection is a runtime error (exit 3) that names the peer.
 send_refused() {
 	local out rc
 
 	out=$(ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 1K "$NSIM_IP4_B" 9 2>&1)
 	rc=$?
 	tap_diag "$out"
-	[ "$rc" -eq 1 ] && [[ "$out" == *"$NSIM_IP4_B"*"refused"* ]]
+	[ "$rc" -eq 3 ] && [[ "$out" == *"$NSIM_IP4_B"*"refused"* ]]
 }
 
 # SIGINT stops a paced endless stream cleanly: exit 0, the bytes it reports
@@ -216,9 +216,9 @@ main() {
 		return
 	fi
 	tap_check "zcrx-send -> socat: $SIZE_MB MiB, verified by the pattern checker" send_to_socat
-	tap_check "zcrx-send --verify-file: a changed byte and a short file are exit 3, named" \
+	tap_check "zcrx-send --verify-file: a changed byte and a short file are exit 1, named" \
 		verify_file_damage
-	tap_check "zcrx-send: refused connection is exit 1 with the peer named" send_refused
+	tap_check "zcrx-send: refused connection is exit 3 with the peer named" send_refused
 	tap_check "zcrx-send: SIGINT ends the stream cleanly, what it reports sent was received" \
 		send_interrupted
 	tap_check "zcrx-query: the kernel answers every query, zcrx as registration accepts" \

@@ -267,7 +267,8 @@ killed_mid_stream() {
 	reap "$recv_pid" 137 "zcrx-recv (SIGKILL)" || return
 	verified_so_far || return
 	# the receiver's socket went with unread data: a reset ends the sender
-	reap "$send_pid" 1 "zcrx-send" || return
+	# with a run-time error (exit 3)
+	reap "$send_pid" 3 "zcrx-send" || return
 	verified_mib && nsim_pools_settle 2 "$NSIM_NS_B"
 }
 
@@ -283,7 +284,7 @@ closed_while_restart_fails() {
 	nsim_signal KILL "$recv_pid" || return
 	reap "$recv_pid" 137 "zcrx-recv (SIGKILL)" || return
 	verified_so_far || return
-	reap "$send_pid" 1 "zcrx-send" || return
+	reap "$send_pid" 3 "zcrx-send" || return
 	# the ring is torn down in the background
 	for _ in $(seq 40); do
 		[ "$(cat "$dir/queue_fail_alloc")" = 0 ] && break

@@ -52,10 +52,6 @@ using zcrx::Fd;
 using zcrx::Result;
 using Clock = std::chrono::steady_clock;
 
-constexpr int exit_data = 1;
-constexpr int exit_setup = 3;
-constexpr int exit_unsupported = 4;
-
 constexpr double gib = 1024.0 * 1024 * 1024;
 constexpr std::uint64_t sender_tag = 1;
 constexpr std::uint64_t recv_tag = 2;
@@ -1118,25 +1114,26 @@ int run(const Settings &s) {
     if (Result<void> ok = b.setup(); !ok) {
         std::fprintf(stderr, "zcrx-bench: %s\n", ok.error().message().c_str());
         const int err = ok.error().err;
-        return err == EOPNOTSUPP || err == ENODATA ? exit_unsupported : exit_setup;
+        return err == EOPNOTSUPP || err == ENODATA ? cli::exit_unsupported : cli::exit_runtime;
     }
     const Result<void> ran = b.run();
     if (!ran) {
         std::fprintf(stderr, "zcrx-bench: %s\n", ran.error().message().c_str());
-        return ran.error().err == EIO || ran.error().err == EILSEQ ? exit_data : exit_setup;
+        return ran.error().err == EIO || ran.error().err == EILSEQ ? cli::exit_data
+                                                                   : cli::exit_runtime;
     }
     if (s.json)
         b.print_json();
     else
         b.print_text();
-    return b.data_ok() ? cli::exit_ok : exit_data;
+    return b.data_ok() ? cli::exit_ok : cli::exit_data;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
     return cli::run_tool(
-        "zcrx-bench", options, argc, argv, help_text, exit_setup, [](const cli::Args &args) {
+        "zcrx-bench", options, argc, argv, help_text, cli::exit_runtime, [](const cli::Args &args) {
             args.expect_positional(2, 2, "ADDRESS PORT");
             Settings s;
             s.address = std::string(args.positional()[0]);

@@ -31,7 +31,6 @@ using zcrx::Error;
 using zcrx::Fd;
 using zcrx::Result;
 
-constexpr int exit_unsupported = 4;
 constexpr std::string_view default_state_dir = "/run/zcrx-nic";
 
 constexpr cli::Option show_options[] = {
@@ -110,7 +109,7 @@ void report(const Error &e) {
 
 int fail(const Error &e) {
     report(e);
-    return e.err == EOPNOTSUPP ? exit_unsupported : cli::exit_failure;
+    return e.err == EOPNOTSUPP ? cli::exit_unsupported : cli::exit_runtime;
 }
 
 void warn(const std::string &msg) {
@@ -564,9 +563,9 @@ int cmd_undo(const std::string &dev, std::optional<std::uint16_t> port,
     const bool ok = undo_steps(*session, *state, port);
     if (state->has_value() && ::unlink(spath.c_str()) < 0 && errno != ENOENT) {
         report(Error(errno, "remove " + spath, {}, ""));
-        return cli::exit_failure;
+        return cli::exit_runtime;
     }
-    return ok ? cli::exit_ok : cli::exit_failure;
+    return ok ? cli::exit_ok : cli::exit_runtime;
 }
 
 // ---- apply ----
@@ -624,7 +623,7 @@ int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string
         std::printf("%s: replacing the earlier setup (queue %u, port %u)\n", dev.c_str(),
                     (*old)->queue, unsigned{(*old)->port});
         if (!undo_steps(s, *old, std::nullopt))
-            return cli::exit_failure;
+            return cli::exit_runtime;
         if (::unlink(spath.c_str()) < 0 && errno != ENOENT)
             return fail(Error(errno, "remove " + spath, {}, ""));
     }
@@ -879,5 +878,5 @@ int run(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-    return cli::guard("zcrx-nic", cli::exit_failure, [&] { return run(argc, argv); });
+    return cli::guard("zcrx-nic", cli::exit_runtime, [&] { return run(argc, argv); });
 }

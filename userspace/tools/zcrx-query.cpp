@@ -14,9 +14,6 @@ namespace {
 
 namespace cli = zcrx::cli;
 
-constexpr int exit_runtime = 3;
-constexpr int exit_unsupported = 4;
-
 constexpr cli::Option options[] = {
     {"json", "", "print the answers as one JSON object on stdout"},
     {"help", "", "show this help and exit", 'h'},
@@ -129,7 +126,7 @@ void print_text(const zcrx::Support &s) {
 
 int main(int argc, char **argv) {
     return cli::run_tool(
-        "zcrx-query", options, argc, argv, help_text, exit_runtime, [](const cli::Args &args) {
+        "zcrx-query", options, argc, argv, help_text, cli::exit_runtime, [](const cli::Args &args) {
             args.expect_positional(0, 0, "no arguments");
             const zcrx::Result<zcrx::Support> s = zcrx::query();
             if (!s) {
@@ -141,12 +138,12 @@ int main(int argc, char **argv) {
                     std::printf("%s\n", j.str().c_str());
                 }
                 const int err = s.error().err;
-                return err == EBADF || err == EINVAL ? exit_unsupported : exit_runtime;
+                return err == EBADF || err == EINVAL ? cli::exit_unsupported : cli::exit_runtime;
             }
             if (args.has("json"))
                 print_json(*s);
             else
                 print_text(*s);
-            return s->zcrx ? cli::exit_ok : exit_unsupported;
+            return s->zcrx ? cli::exit_ok : cli::exit_unsupported;
         });
 }

@@ -40,10 +40,6 @@ using zcrx::Fd;
 using zcrx::Result;
 using Clock = std::chrono::steady_clock;
 
-constexpr int exit_data = 1;
-constexpr int exit_setup = 3;
-constexpr int exit_unsupported = 4;
-
 constexpr std::uint64_t default_area_size = std::uint64_t{32} << 20;
 // --hold: how long without data before the slow consumer gives back all it
 // holds (see Receiver::wait()).
@@ -186,7 +182,7 @@ struct Connection {
 // A failed setup step: the message, and the exit status that fits it.
 int setup_failure(const Error &e) {
     std::fprintf(stderr, "zcrx-recv: %s\n", e.message().c_str());
-    return e.err == EOPNOTSUPP || e.err == ENODATA ? exit_unsupported : exit_setup;
+    return e.err == EOPNOTSUPP || e.err == ENODATA ? cli::exit_unsupported : cli::exit_runtime;
 }
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
@@ -703,7 +699,7 @@ int run(const Settings &s) {
     Result<zcrx::Ring> ring = zcrx::Ring::create(rc);
     if (!ring) {
         std::fprintf(stderr, "zcrx-recv: %s\n", ring.error().message().c_str());
-        return ring.error().err == EINVAL ? exit_unsupported : exit_setup;
+        return ring.error().err == EINVAL ? cli::exit_unsupported : cli::exit_runtime;
     }
     Result<bool> has_recv_zc = ring->supports_op(zcrx::uapi::op_recv_zc);
     if (!has_recv_zc)
@@ -711,7 +707,7 @@ int run(const Settings &s) {
     if (!*has_recv_zc) {
         std::fprintf(stderr, "zcrx-recv: the kernel lacks IORING_OP_RECV_ZC: it needs Linux "
                              "6.15 or later, or the zcrx patch series\n");
-        return exit_unsupported;
+        return cli::exit_unsupported;
     }
 
     // One interface queue per lane, all on this ring, each with its own zcrx_id
@@ -794,14 +790,14 @@ int run(const Settings &s) {
         print_json(s, receiver, ifqs, kst, flushed, ok);
     else
         print_text(s, receiver, ifqs, kst, flushed);
-    return ok ? cli::exit_ok : exit_data;
+    return ok ? cli::exit_ok : cli::exit_data;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
     return cli::run_tool(
-        "zcrx-recv", options, argc, argv, help_text, exit_data, [](const cli::Args &args) {
+        "zcrx-recv", options, argc, argv, help_text, cli::exit_runtime, [](const cli::Args &args) {
             args.expect_positional(2, 2, "ADDRESS PORT");
             Settings s;
             s.address = std::string(args.positional()[0]);

@@ -38,7 +38,6 @@ using zcrx::Fd;
 using zcrx::Result;
 using Clock = std::chrono::steady_clock;
 
-constexpr int exit_mismatch = 3;
 constexpr std::uint64_t default_size = std::uint64_t{1} << 30;
 constexpr std::uint64_t default_chunk = 128 * 1024;
 constexpr std::uint64_t max_chunk = 64 * 1024 * 1024;
@@ -317,7 +316,7 @@ int run_send(const Settings &s) {
         if (!file || ::fstat(file.get(), &st) < 0) {
             std::fprintf(stderr, "zcrx-send: %s\n",
                          Error(errno, "open " + *s.file, {}, "").message().c_str());
-            return cli::exit_failure;
+            return cli::exit_runtime;
         }
         if (!S_ISREG(st.st_mode)) {
             std::fprintf(stderr, "zcrx-send: --file %s: not a regular file\n", s.file->c_str());
@@ -329,7 +328,7 @@ int run_send(const Settings &s) {
     Result<Addresses> addrs = resolve(s);
     if (!addrs) {
         std::fprintf(stderr, "zcrx-send: %s\n", addrs.error().message().c_str());
-        return cli::exit_failure;
+        return cli::exit_runtime;
     }
 
     // Connect everything first, so the streams start together.
@@ -339,7 +338,7 @@ int run_send(const Settings &s) {
         if (!fd) {
             std::fprintf(stderr, "zcrx-send: connection %zu: %s\n", i + 1,
                          fd.error().message().c_str());
-            return cli::exit_failure;
+            return cli::exit_runtime;
         }
         conns[i].sock = std::move(fd).value();
     }
@@ -378,7 +377,7 @@ int run_send(const Settings &s) {
         if (conns[i].error) {
             std::fprintf(stderr, "zcrx-send: connection %zu: %s\n", i + 1,
                          conns[i].error->message().c_str());
-            status = cli::exit_failure;
+            status = cli::exit_runtime;
         }
     }
     return status;
@@ -389,7 +388,7 @@ int run_verify(const std::string &path, std::optional<std::uint64_t> expect_size
     if (!fd) {
         std::fprintf(stderr, "zcrx-send: %s\n",
                      Error(errno, "open " + path, {}, "").message().c_str());
-        return cli::exit_failure;
+        return cli::exit_runtime;
     }
     constexpr std::size_t buf_size = 1 << 20;
     const auto buf = std::make_unique_for_overwrite<std::byte[]>(buf_size);
@@ -405,7 +404,7 @@ int run_verify(const std::string &path, std::optional<std::uint64_t> expect_size
                                {}, "")
                              .message()
                              .c_str());
-            return cli::exit_failure;
+            return cli::exit_runtime;
         }
         if (n == 0 || !verifier.update({buf.get(), static_cast<std::size_t>(n)}))
             break;
@@ -444,14 +443,14 @@ int run_verify(const std::string &path, std::optional<std::uint64_t> expect_size
         std::printf("%s: %llu bytes match the pattern\n", path.c_str(),
                     static_cast<unsigned long long>(bytes));
     }
-    return ok ? cli::exit_ok : exit_mismatch;
+    return ok ? cli::exit_ok : cli::exit_data;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
     return cli::run_tool(
-        "zcrx-send", options, argc, argv, help_text, cli::exit_failure, [](const cli::Args &args) {
+        "zcrx-send", options, argc, argv, help_text, cli::exit_runtime, [](const cli::Args &args) {
             if (const auto path = args.value("verify-file")) {
                 args.expect_positional(0, 0, "");
                 for (const char *o : {"file", "connections", "chunk", "rate"})

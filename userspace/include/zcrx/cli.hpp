@@ -21,10 +21,12 @@
 
 namespace zcrx::cli {
 
-// Exit statuses every zcrx tool uses.
+// Exit statuses, the same for every zcrx tool (the README's table).
 inline constexpr int exit_ok = 0;
-inline constexpr int exit_failure = 1; // a runtime error
-inline constexpr int exit_usage = 2;   // bad command line
+inline constexpr int exit_data = 1;        // the data was wrong or incomplete
+inline constexpr int exit_usage = 2;       // bad command line
+inline constexpr int exit_runtime = 3;     // a set-up or run-time step failed
+inline constexpr int exit_unsupported = 4; // the kernel or device lacks a feature
 
 class UsageError : public std::runtime_error {
 public:
