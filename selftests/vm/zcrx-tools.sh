@@ -192,24 +192,60 @@ tiny_slow_steered() {
 		{ tap_diag "the consumer held at most ${peak:-no} buffers, not $HOLD"; return 1; }
 }
 
+# steered_hw_gro SIZE [RECV-ARGS...]: steered, with netdevsim's hardware
+# GRO on for the stream and off again after it.
+steered_hw_gro() {
+	local rc
+
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw on ||
+		{ tap_diag "cannot switch rx-gro-hw on"; return 1; }
+	steered "$@"
+	rc=$?
+	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw off ||
+		{ tap_diag "cannot switch rx-gro-hw off"; return 1; }
+	return "$rc"
+}
+
+# recv_cqes: the completions zcrx-recv counted in all
+recv_cqes() {
+	sed -n 's/^total: .* \([0-9]*\) cqes, .*/\1/p' "$tmp/recv.out"
+}
+
 # hw_gro: with netdevsim's hardware GRO on, the stream's segments arrive
 # coalesced, filling buffer after buffer: verified, in place, and in
 # clearly fewer completions than the segments it crossed the wire in.
 hw_gro() {
-	local size=$((2 * SIZE_MB << 20)) segs cqes rc
+	local size=$((2 * SIZE_MB << 20)) segs cqes
 
-	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw on ||
-		{ tap_diag "cannot switch rx-gro-hw on"; return 1; }
-	steered "$size"
-	rc=$?
-	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw off ||
-		{ tap_diag "cannot switch rx-gro-hw off"; return 1; }
-	[ "$rc" -eq 0 ] || return "$rc"
+	steered_hw_gro "$size" || return
 	segs=$((size / 1448))
-	cqes=$(sed -n 's/^total: .* \([0-9]*\) cqes, .*/\1/p' "$tmp/recv.out")
+	cqes=$(recv_cqes)
 	tap_diag "$cqes completions for $size bytes, about $segs segments on the wire"
 	[ "${cqes:-$segs}" -le $((segs * 3 / 4)) ] ||
 		{ tap_diag "not coalesced: more than 3/4 of a completion per segment"; return 1; }
+}
+
+hugepages_free() {
+	awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo
+}
+
+# hugepages_reserve N: exactly N huge pages in the pool, all free
+hugepages_reserve() {
+	echo "$1" >/proc/sys/vm/nr_hugepages
+	[ "$(hugepages_free)" = "$1" ] || { tap_diag "could not reserve $1 huge pages"; return 1; }
+}
+
+# hugepages_wait_free N: wait up to 30 s for all N reserved huge pages to
+# be free again (an area is unpinned once its page pool has drained)
+hugepages_wait_free() {
+	local t
+
+	for t in $(seq 30); do
+		[ "$(hugepages_free)" = "$1" ] && break
+		sleep 1
+	done
+	tap_diag "huge pages free after the receiver: $(hugepages_free) of $1 (${t} s)"
+	[ "$(hugepages_free)" = "$1" ]
 }
 
 # large_buffers: an area of huge pages cut into 64 KiB buffers
@@ -218,26 +254,18 @@ hw_gro() {
 # holds. Buffers larger than netdevsim posts (128K) are refused with ERANGE,
 # named by zcrx-recv.
 large_buffers() {
-	local size=$((2 * SIZE_MB << 20)) segs cqes rc t
+	local size=$((2 * SIZE_MB << 20)) segs cqes rc
 
-	echo 4 >/proc/sys/vm/nr_hugepages
-	[ "$(hugepages_free)" = 4 ] || { tap_diag "could not reserve 4 huge pages"; return 1; }
+	hugepages_reserve 4 || return
 	reg_error ERANGE --ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" --area-size 8M \
 		--huge-pages --rx-buf-len 128K || { echo 0 >/proc/sys/vm/nr_hugepages; return 1; }
-	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw on ||
-		{ tap_diag "cannot switch rx-gro-hw on"; return 1; }
-	steered "$size" --area-size 8M --huge-pages --rx-buf-len 64K
+	steered_hw_gro "$size" --area-size 8M --huge-pages --rx-buf-len 64K
 	rc=$?
-	nsim_set "$NSIM_NS_B" "$NSIM_DEV_B" -K rx-gro-hw off ||
-		{ tap_diag "cannot switch rx-gro-hw off"; return 1; }
-	for t in $(seq 30); do
-		[ "$(hugepages_free)" = 4 ] && break
-		sleep 1
-	done
+	hugepages_wait_free 4
 	echo 0 >/proc/sys/vm/nr_hugepages
 	[ "$rc" -eq 0 ] || return "$rc"
 	segs=$((size / 1448))
-	cqes=$(sed -n 's/^total: .* \([0-9]*\) cqes, .*/\1/p' "$tmp/recv.out")
+	cqes=$(recv_cqes)
 	tap_diag "$cqes completions for $size bytes in 64K buffers, about $segs segments on the wire"
 	# a page holds under 3 segments: a completion per 8 KiB or more is
 	# only possible in larger buffers
@@ -255,9 +283,6 @@ tiny_slow_copy() {
 	[ "$(rearms)" -gt 0 ] || { tap_diag "no re-arm: the copy path never ran short"; return 1; }
 }
 
-hugepages_free() {
-	awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo
-}
 
 # huge_pages_stream: the area backed by huge pages (--huge-pages). With none
 # reserved the map fails with ENOMEM, named. With two reserved, a 4 MiB area
@@ -265,13 +290,12 @@ hugepages_free() {
 # place, and once the receiver has gone both are free again: nothing keeps
 # the area pinned after teardown.
 huge_pages_stream() {
-	local ok=0 size=$((SIZE_MB << 20)) q1 t
+	local ok=0 size=$((SIZE_MB << 20)) q1
 
 	echo 0 >/proc/sys/vm/nr_hugepages || return
 	recv_error 3 "zcrx-recv: map the area for * queue *: *[(]ENOMEM[)];*" \
 		--ifname "$NSIM_DEV_B" --queue "$ZC_QUEUE" --area-size 4M --huge-pages || ok=1
-	echo 2 >/proc/sys/vm/nr_hugepages
-	[ "$(hugepages_free)" = 2 ] || { tap_diag "could not reserve 2 huge pages"; return 1; }
+	hugepages_reserve 2 || return
 	q1=$(queue_bytes "$ZC_QUEUE")
 	if recv_start "$PORT" --verify --expect-bytes "$size" --area-size 4M --huge-pages; then
 		[ "$(hugepages_free)" = 0 ] ||
@@ -286,12 +310,7 @@ huge_pages_stream() {
 	else
 		ok=1
 	fi
-	for t in $(seq 30); do
-		[ "$(hugepages_free)" = 2 ] && break
-		sleep 1
-	done
-	tap_diag "huge pages free after the receiver: $(hugepages_free) of 2 (${t} s)"
-	[ "$(hugepages_free)" = 2 ] || ok=1
+	hugepages_wait_free 2 || ok=1
 	echo 0 >/proc/sys/vm/nr_hugepages
 	return "$ok"
 }
