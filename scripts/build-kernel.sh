@@ -105,6 +105,15 @@ configure() {
 	assert_config
 }
 
+build_image() {
+	kmake $sparse bzImage >"$out/build.log" 2>&1
+}
+
+# For the heartbeat: objects compiled since the build started
+objects_built() {
+	echo "$(find "$out" -name '*.o' -newer "$out/.zcrx-build-start" | wc -l) objects compiled"
+}
+
 main() {
 	local start end
 
@@ -114,7 +123,9 @@ main() {
 	configure
 	info "building $variant kernel in $out ($(nproc) jobs)"
 	[ -z "$sparse" ] || ensure_packages sparse
-	kmake $sparse bzImage >"$out/build.log" 2>&1 || {
+	touch "$out/.zcrx-build-start"
+	with_heartbeat "building $variant kernel" objects_built \
+		build_image || {
 		tail -n 40 "$out/build.log" >&2
 		die "kernel build failed; full log: $out/build.log"
 	}

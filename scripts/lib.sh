@@ -27,6 +27,29 @@ info() {
 	eprintf '%s: %s\n' "$PROG" "$*"
 }
 
+# with_heartbeat LABEL COUNTER CMD...: run CMD, and every ZCRX_HEARTBEAT
+# seconds (default 30) print LABEL, the time it has run and what the
+# function COUNTER prints, so that a long step is not silent. Returns CMD's
+# status.
+with_heartbeat() {
+	local label=$1 counter=$2 every=${ZCRX_HEARTBEAT:-30}
+	local start=$SECONDS next pid rc=0
+
+	shift 2
+	"$@" &
+	pid=$!
+	next=$((start + every))
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		[ "$SECONDS" -ge "$next" ] || continue
+		next=$((SECONDS + every))
+		info "$label: $(((SECONDS - start) / 60))m$(((SECONDS - start) % 60))s," \
+		     "$("$counter")"
+	done
+	wait "$pid" || rc=$?
+	return "$rc"
+}
+
 die() {
 	eprintf '%s: error: %s\n' "$PROG" "$*"
 	exit 1
