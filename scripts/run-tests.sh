@@ -71,14 +71,17 @@ tap() {
 }
 
 # step DESCRIPTION COMMAND...: one result for one command; output kept in
-# build/logs and shown only on failure.
+# build/logs and shown only on failure, but for the heartbeat of a long
+# step (with_heartbeat in lib.sh), passed on as it comes.
 step() {
 	local desc=$1 log rc
 
 	shift
 	mkdir -p "$ZCRX_BUILD/logs"
 	log=$ZCRX_BUILD/logs/$(echo "$desc" | tr -c 'a-zA-Z0-9\n' '-').log
-	("$@") >"$log" 2>&1 && rc=0 || rc=$?
+	("$@") 2>&1 | tee "$log" |
+		{ grep --line-buffered -E '^[a-z.-]+: [^:]+: [0-9]+m[0-9]+s, ' | sed -u 's/^/# /'; true; }
+	rc=${PIPESTATUS[0]}
 	result "$rc" "$desc"
 	if [ "$rc" -ne 0 ]; then
 		tail -n 30 "$log" | sed 's/^/# /'

@@ -29,26 +29,26 @@ stamp() {
 	done
 }
 
-# run_test TEST: run it into $work/NAME.out (stamped lines) and
-# $work/NAME.rc ("STATUS SECONDS").
+# run_test TEST: run it and report its results into the flat stream as
+# they come, each with how long it took, and the whole test's time (the
+# test command has a time budget; see README).
 run_test() {
 	local name start
 
 	name=$(basename "$1" .sh)
+	echo "# === $name"
 	start=$SECONDS
-	timeout "${TEST_TIMEOUT:-1800}" "$1" 2>&1 | stamp "$start" >"$work/$name.out"
-	echo "${PIPESTATUS[0]} $((SECONDS - start))" >"$work/$name.rc"
+	report_test "$name" < <(
+		timeout "${TEST_TIMEOUT:-1800}" "$1" 2>&1 | stamp "$start"
+		echo "${PIPESTATUS[0]} $((SECONDS - start))" >"$work/$name.rc"
+	)
 }
 
-# report_test TEST: re-number its results into the flat stream, with how
-# long each result and the whole test took (the test command has a time
-# budget; see README).
+# report_test NAME: re-number the stamped lines of test NAME on stdin;
+# then its exit status from $work/NAME.rc ("STATUS SECONDS").
 report_test() {
-	local name rc took fails=0 at line last=0 results=0 plan=
+	local name=$1 rc took fails=0 at line last=0 results=0 plan=
 
-	name=$(basename "$1" .sh)
-	echo "# === $name"
-	read -r rc took <"$work/$name.rc" || { rc=1; took='?'; }
 	while IFS=$'\t' read -r at line; do
 		case "$line" in
 		"ok "* | "not ok "*)
@@ -65,7 +65,8 @@ report_test() {
 		"1.."*) plan=${line#1..} ;;
 		*) echo "# $line" ;;
 		esac
-	done <"$work/$name.out"
+	done
+	read -r rc took <"$work/$name.rc" || { rc=1; took='?'; }
 	failed=$((failed + fails))
 	# A test that stops part-way (a hang cut short, a crash) must not pass
 	# on the results it gave before: its plan has to be there and match.
@@ -94,7 +95,6 @@ main() {
 	fi
 	for t in "$@"; do
 		run_test "$t"
-		report_test "$t"
 	done
 	echo "1..$n"
 	[ "$failed" -eq 0 ]
