@@ -96,9 +96,9 @@ send_interrupted() {
 }
 
 # zcrx-query on the patched kernel: all three queries answered, and the
-# zcrx answer is what registration and control accept today (ZCRX_REG_IMPORT,
-# IORING_ZCRX_AREA_DMABUF, two control operations: ZCRX_CTRL_FLUSH_RQ and
-# _EXPORT).
+# zcrx answer is what registration and control accept today (ZCRX_REG_IMPORT
+# and ZCRX_REG_NODEV, IORING_ZCRX_AREA_DMABUF, two control operations:
+# ZCRX_CTRL_FLUSH_RQ and _EXPORT), device-less queues named as supported.
 query_answers() {
 	local out
 
@@ -108,14 +108,17 @@ query_answers() {
 import json, sys
 q = json.loads(sys.argv[1])
 o, z, c = q["opcodes"], q["zcrx"], q["scq"]
-assert o["request"] == 59 and o["register"] == 37 and o["query"] == 3, o
-assert z["register_flags"] == 1 and z["area_flags"] == 1 and z["ctrl_opcodes"] == 2, z
+assert o["request"] == 59 and o["register"] == 37 and o["query"] == 4, o
+assert z["register_flags"] == 3 and z["area_flags"] == 1 and z["ctrl_opcodes"] == 3, z
+assert z["features"] == 3, z
+assert z["nodev"] is True, z
 a = z["rq_hdr_alignment"]
 assert z["rq_hdr_size"] >= 8 and a and not a & (a - 1), z
 assert c["hdr_size"] > 0, c
 PY
 	out=$("$bin/zcrx-query") || return
-	[[ "$out" == *"zero-copy receive: register flags 0x1, area flags 0x1, control ops 2,"* ]]
+	[[ "$out" == *"zero-copy receive: register flags 0x3, area flags 0x1, control ops 3,"* ]] &&
+		[[ "$out" == *"device-less interface queues (ZCRX_REG_NODEV): supported"* ]]
 }
 
 nic_show() {
@@ -204,6 +207,85 @@ nic_split() {
 	[ "$rc" -eq 2 ] && [[ "$out" == *"'maybe' is not on, off or auto"* ]]
 }
 
+# nic_full_state: everything apply may change, as ethtool reports it:
+# header split, the channel counts, the RSS table and every ntuple rule.
+# (One process in the guest for all four.)
+nic_full_state() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec "$NSIM_NS_B" bash -c 'e=/usr/sbin/ethtool
+		$e -g "$1" | grep "TCP data split"
+		$e -l "$1" | sed -n "/^Current/,\$p"
+		$e -x "$1" && $e -n "$1"' - "$NSIM_DEV_B"
+}
+
+# nic_cmd ARGS...: zcrx-nic in the receiver's namespace, its output as
+# diagnostics; its exit status.
+nic_cmd() {
+	local out rc
+
+	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" "$@" 2>&1)
+	rc=$?
+	tap_diag "zcrx-nic $1 (exit $rc): $out"
+	return "$rc"
+}
+
+# An RSS table set by hand (ethtool -X weight 1 2) is back exactly after
+# apply, apply again (which first undoes the first) and undo: the undo log
+# holds the table itself, not "equal over all queues". The log is gone
+# afterwards.
+nic_undo_restores_custom_rss() {
+	local sdir=$tmp/nic-rss before after again=
+
+	ip netns exec "$NSIM_NS_B" ethtool -L "$NSIM_DEV_B" combined 2 &&
+		ip netns exec "$NSIM_NS_B" ethtool -X "$NSIM_DEV_B" weight 1 2 || return
+	before=$(nic_full_state) || return
+	nic_cmd apply "$NSIM_DEV_B" --queue 1 --port "$PORT" --state-dir "$sdir" || return
+	[ "$(nic_full_state)" != "$before" ] || { tap_diag "apply changed nothing"; return 1; }
+	tap_diag "state file: $(cat "$sdir"/*)"
+	nic_cmd apply "$NSIM_DEV_B" --queue 1 --port "$PORT" --state-dir "$sdir" || return
+	nic_cmd undo "$NSIM_DEV_B" --state-dir "$sdir" || return
+	after=$(nic_full_state)
+	# a second undo finds nothing to do and changes nothing
+	nic_cmd undo "$NSIM_DEV_B" --state-dir "$sdir" && again=$(nic_full_state)
+	ip netns exec "$NSIM_NS_B" ethtool -X "$NSIM_DEV_B" default
+	[ "$again" = "$after" ] || { tap_diag "a second undo changed something: $again"; return 1; }
+	[ "$before" = "$after" ] ||
+		{ tap_diag "not restored: before: $before"; tap_diag "after: $after"; return 1; }
+	[ -z "$(ls -A "$sdir")" ] || { tap_diag "left in $sdir: $(ls -A "$sdir")"; return 1; }
+}
+
+# apply failing late: 31 of netdevsim's 32 ntuple rule slots taken, so
+# after channels (1 -> 2), header split, RSS and the tcp4 rule, the tcp6
+# rule finds no room (ENOSPC, exit 3). The log run backwards leaves the
+# device exactly as it was (split, channels, RSS table, all 31 rules) and
+# no state file.
+nic_apply_rolls_back_midway() {
+	local sdir=$tmp/nic-fail before after out rc
+
+	ip netns exec "$NSIM_NS_B" ethtool -L "$NSIM_DEV_B" combined 1 || return
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec "$NSIM_NS_B" bash -c 'for ((i = 0; i < 31; i++)); do
+		/usr/sbin/ethtool -N "$1" flow-type tcp4 dst-port $((7000 + i)) action 0 || exit
+		done' - "$NSIM_DEV_B" >/dev/null || { tap_diag "cannot add 31 rules"; return 1; }
+	before=$(nic_full_state) || return
+	out=$(ip netns exec "$NSIM_NS_B" "$bin/zcrx-nic" apply "$NSIM_DEV_B" --queue 1 \
+		--port "$PORT" --channels 2 --state-dir "$sdir" 2>&1)
+	rc=$?
+	tap_diag "zcrx-nic apply (exit $rc): $out"
+	after=$(nic_full_state)
+	# ntuple off deletes netdevsim's rules
+	ip netns exec "$NSIM_NS_B" ethtool -K "$NSIM_DEV_B" ntuple off
+	ip netns exec "$NSIM_NS_B" ethtool -K "$NSIM_DEV_B" ntuple on
+	ip netns exec "$NSIM_NS_B" ethtool -L "$NSIM_DEV_B" combined 2
+	[ "$rc" -eq 3 ] && [[ "$out" == *"No space left on device"* ]] &&
+		[[ "$out" == *"ntuple: flow-type tcp4 dst-port $PORT action 1"* ]] &&
+		[[ "$out" == *"rolling back 4 change(s)"* ]] ||
+		{ tap_diag "apply did not fail at its tcp6 rule"; return 1; }
+	[ "$before" = "$after" ] ||
+		{ tap_diag "not restored: before: $before"; tap_diag "after: $after"; return 1; }
+	[ -z "$(ls -A "$sdir")" ] || { tap_diag "left in $sdir: $(ls -A "$sdir")"; return 1; }
+}
+
 main() {
 	if [ ! -x "$bin/zcrx-send" ] || [ ! -x "$bin/zcrx-nic" ] || [ ! -x "$bin/zcrx-query" ]; then
 		tap_skip "zcrx tools not built in $bin"
@@ -229,6 +311,10 @@ main() {
 		nic_apply_refuses
 	tap_check "zcrx-nic apply sets channels, split, RSS and a rule; undo restores all four" \
 		nic_apply_steers_and_undoes
+	tap_check "zcrx-nic undo puts back a custom RSS table exactly, after apply twice" \
+		nic_undo_restores_custom_rss
+	tap_check "zcrx-nic apply failing at its last rule rolls everything back, no state left" \
+		nic_apply_rolls_back_midway
 	tap_done
 }
 

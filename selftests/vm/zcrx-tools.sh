@@ -14,16 +14,22 @@
 # errors zcrx-recv promises: ENODEV, ERANGE, EPERM without CAP_NET_ADMIN,
 # EEXIST for a queue in use, EINVAL with header split off, usage errors;
 # and zcrx-nic show (and the kernel's YNL CLI) naming io_uring as the
-# provider of the queue exactly while a receiver holds it.
+# provider of the queue exactly while a receiver holds it. Device-less
+# (zcrx-recv --nodev, ZCRX_REG_NODEV): no NIC set-up, a verified stream over
+# loopback and over the netdevsim link, every byte by copy; an area far
+# smaller than the stream, whose buffers the refill ring recycles; buffers
+# of several plain pages; and the uses it refuses.
 # TAP on stdout; exits 4 (skip) if the kernel or device lacks zcrx.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=stream.sh
 source "$here/lib/stream.sh"
 
 SIZE_MB=${SIZE_MB:-2}
 PORT=${PORT:-5301}       # steered to ZC_QUEUE by zcrx-nic apply
 PORT_FB=${PORT_FB:-5302} # not steered: RSS sends it to the other queue
 PORT2=${PORT2:-5303}     # steered to queue 0 for the two-queue receive
+PORT_NODEV=${PORT_NODEV:-5304} # zcrx-recv --nodev: no queue, no rule
 ZC_QUEUE=1
 # The tiny area: 512 buffers of 4K, less than netdevsim's ring (256) and page
 # pool cache can take plus what is in flight; each transfer fills it over.
@@ -440,6 +446,105 @@ header_split_off() {
 	return "$ok"
 }
 
+# nodev_send SIZE ADDRESS SENDER-NS [RECV-ARGS...]: zcrx-recv --nodev
+# --json in the receiver's namespace on ADDRESS PORT_NODEV (no --ifname, no
+# --queue), fed SIZE bytes of zcrx-send's pattern from SENDER-NS; returns
+# zcrx-recv's exit status, its report in $tmp/recv.out.
+nodev_send() {
+	local size=$1 addr=$2 from=$3
+
+	shift 3
+	timeout 300 ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --nodev --verify \
+		--expect-bytes "$size" --json "$@" "$addr" "$PORT_NODEV" \
+		>"$tmp/recv.out" 2>"$tmp/recv.err" &
+	recv_pid=$!
+	if ! nsim_wait_listen "$NSIM_NS_B" "$PORT_NODEV" "$recv_pid"; then
+		kill "$recv_pid" 2>/dev/null
+		recv_wait
+		return 1
+	fi
+	timeout 300 ip netns exec "$from" "$bin/zcrx-send" --size "$size" "$addr" \
+		"$PORT_NODEV" | sed 's/^/# send: /'
+	[ "${PIPESTATUS[0]}" -eq 0 ] || { recv_wait; return 1; }
+	recv_wait
+}
+
+# nodev_report SIZE [MIN-RETURNED]: zcrx-recv's JSON says: device-less (no
+# interface or queue), the stream verified and SIZE bytes long, the kernel
+# copied exactly SIZE bytes and placed none in place, the refill ring was
+# flushed with nothing unread, and at least MIN-RETURNED buffers went back.
+nodev_report() {
+	python3 - "$tmp/recv.out" "$1" "${2:-0}" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+size, min_returned = int(sys.argv[2]), int(sys.argv[3])
+k, t, c = r["kernel"], r["total"], r["connections"]
+print(f"# kernel: {k}")
+print(f"# total: {t['bytes']} bytes, {t['cqes']} cqes, {t['rearms']} re-arms, "
+      f"{t['buffers_returned']} buffers returned, area {r['area_size']} bytes")
+checks = {
+    "ok": r["ok"],
+    "nodev, no interface or queue": r["nodev"] and r["ifname"] is None and r["queue"] is None,
+    "one connection, verified": len(c) == 1 and c[0]["verified"] is True and c[0]["error"] is None,
+    f"{size} bytes received": t["bytes"] == size,
+    f"kernel: {size} bytes by copy": k is not None and k["copy_bytes"] == size,
+    "kernel: 0 bytes zero copy": k is not None and k["zero_copy_bytes"] == 0,
+    "refill ring flushed, nothing unread": r["refill"] == {"flushed": True, "unread": 0},
+    f"at least {min_returned} buffers returned": t["buffers_returned"] >= min_returned,
+}
+for what, ok in checks.items():
+    if not ok:
+        print(f"# failed: {what}")
+sys.exit(0 if all(checks.values()) else 1)
+PY
+}
+
+# nodev_loopback: zcrx-recv --nodev on 127.0.0.1, no NIC involved at all,
+# zcrx-send on the same loopback: exit 0, verified, every byte by copy.
+nodev_loopback() {
+	local size=$((SIZE_MB << 20))
+
+	nodev_send "$size" 127.0.0.1 "$NSIM_NS_B" || return
+	nodev_report "$size"
+}
+
+# nodev_link: the same across the netdevsim pair, to a port no rule steers:
+# any TCP socket will do, the NIC's queues play no part.
+nodev_link() {
+	local size=$((SIZE_MB << 20))
+
+	nodev_send "$size" "$NSIM_IP4_B" "$NSIM_NS_A" || return
+	nodev_report "$size"
+}
+
+# nodev_reuse: a 64 KiB area (16 buffers of 4K) receives 8 MiB: each buffer
+# is used over and over, given back through the refill ring and taken again
+# by the kernel's copy path, and the stream still verifies. A buffer holds
+# at most 4 KiB, so at least 8M / 4K buffers must have gone back.
+nodev_reuse() {
+	local size=$((8 << 20))
+
+	nodev_send "$size" 127.0.0.1 "$NSIM_NS_B" --area-size 64K --rq-entries 64 || return
+	nodev_report "$size" $((size / 4096))
+}
+
+# nodev_large_buffers: 16 KiB buffers (--rx-buf-len 16K) of an area of
+# plain pages: without a device nothing needs them contiguous, so no huge
+# pages are needed (a device would say ERANGE), and the stream verifies.
+# Completions carry more than a page on average, which only buffers larger
+# than a page can hold.
+nodev_large_buffers() {
+	local size=$((SIZE_MB << 20)) cqes
+
+	nodev_send "$size" 127.0.0.1 "$NSIM_NS_B" --area-size 4M --rx-buf-len 16K || return
+	nodev_report "$size" || return
+	cqes=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"]["cqes"])' \
+		"$tmp/recv.out") || return
+	tap_diag "$cqes completions for $size bytes in 16K buffers"
+	[ "$cqes" -lt $((size / 4096)) ] ||
+		{ tap_diag "no more than a page per completion: buffers no larger than pages"; return 1; }
+}
+
 # Bad command lines exit 2 and name what is wrong.
 usage_errors() {
 	local ok=0
@@ -513,6 +618,20 @@ main() {
 	tap_check "tcp-data-split off: exit 3, the kernel says EINVAL; on again: receives" \
 		header_split_off
 	tap_check "usage errors: exit 2 with the option named" usage_errors
+	tap_check "--nodev on 127.0.0.1, no NIC: $SIZE_MB MiB verified, all by copy, none in place" \
+		nodev_loopback
+	tap_check "--nodev over the netdevsim link, no rule: $SIZE_MB MiB verified, all by copy" \
+		nodev_link
+	tap_check "--nodev, 64K area, 8 MiB: the refill ring recycles every buffer, verified" \
+		nodev_reuse
+	tap_check "--nodev --rx-buf-len 16K of plain pages (no huge pages): verified, all by copy" \
+		nodev_large_buffers
+	tap_check "--nodev with --queue: exit 2, a device-less queue has none" \
+		recv_error 2 "*--nodev: takes no --ifname or --queue*Try 'zcrx-recv --help'*" \
+		--nodev --queue "$ZC_QUEUE"
+	tap_check "--nodev with --area dmabuf: exit 2, the kernel cannot copy into it" \
+		recv_error 2 "*--area dmabuf: not with --nodev*Try 'zcrx-recv --help'*" \
+		--nodev --area dmabuf
 	tap_done
 }
 

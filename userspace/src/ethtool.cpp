@@ -262,11 +262,6 @@ std::string_view flow_name(std::uint32_t flow_type) noexcept {
     }
 }
 
-bool parse_u32_text(std::string_view s, std::uint32_t &out) {
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 10);
-    return ec == std::errc{} && ptr == s.data() + s.size();
-}
-
 } // namespace
 
 // ---- features ----
@@ -1021,77 +1016,6 @@ std::optional<std::uint32_t> free_location(std::span<const std::uint32_t> used,
     if (candidate >= table_size)
         return std::nullopt;
     return candidate;
-}
-
-// ---- apply state ----
-
-namespace {
-constexpr std::string_view state_magic = "zcrx-nic-state 1";
-}
-
-std::string ApplyState::to_text() const {
-    std::string out(state_magic);
-    out += '\n';
-    out += "ifindex " + std::to_string(ifindex) + '\n';
-    out += "queue " + std::to_string(queue) + '\n';
-    out += "port " + std::to_string(port) + '\n';
-    if (channels_before)
-        out += "channels-before " + std::to_string(*channels_before) + '\n';
-    out += "tcp-data-split-before " +
-           std::to_string(static_cast<unsigned int>(tcp_data_split_before)) + '\n';
-    for (const std::uint32_t loc : rules)
-        out += "rule " + std::to_string(loc) + '\n';
-    return out;
-}
-
-std::optional<ApplyState> ApplyState::from_text(std::string_view text) {
-    ApplyState s;
-    bool magic = false, have_ifindex = false, have_queue = false, have_port = false;
-    while (!text.empty()) {
-        const std::size_t nl_at = text.find('\n');
-        const std::string_view line = text.substr(0, nl_at);
-        text = nl_at == std::string_view::npos ? std::string_view() : text.substr(nl_at + 1);
-        if (line.empty())
-            continue;
-        if (!magic) {
-            if (line != state_magic)
-                return std::nullopt;
-            magic = true;
-            continue;
-        }
-        const std::size_t sp = line.find(' ');
-        if (sp == std::string_view::npos)
-            return std::nullopt;
-        const std::string_view key = line.substr(0, sp);
-        std::uint32_t v = 0;
-        if (!parse_u32_text(line.substr(sp + 1), v))
-            return std::nullopt;
-        if (key == "ifindex") {
-            s.ifindex = v;
-            have_ifindex = true;
-        } else if (key == "queue") {
-            s.queue = v;
-            have_queue = true;
-        } else if (key == "port") {
-            if (v == 0 || v > 65535)
-                return std::nullopt;
-            s.port = static_cast<std::uint16_t>(v);
-            have_port = true;
-        } else if (key == "channels-before") {
-            s.channels_before = v;
-        } else if (key == "tcp-data-split-before") {
-            if (v > static_cast<std::uint32_t>(TcpDataSplit::enabled))
-                return std::nullopt;
-            s.tcp_data_split_before = static_cast<TcpDataSplit>(v);
-        } else if (key == "rule") {
-            s.rules.push_back(v);
-        } else {
-            return std::nullopt;
-        }
-    }
-    if (!magic || !have_ifindex || !have_queue || !have_port)
-        return std::nullopt;
-    return s;
 }
 
 } // namespace zcrx::ethtool

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "zcrx/area.hpp"
+#include "zcrx/query.hpp"
 
 namespace zcrx {
 
@@ -26,6 +27,8 @@ std::uint64_t page_size() noexcept {
 }
 
 std::string queue_name(const IfqConfig &c) {
+    if (c.no_device)
+        return "the device-less ifq";
     const std::string dev = c.if_name.empty() ? "ifindex " + std::to_string(c.if_index) : c.if_name;
     return dev + " queue " + std::to_string(c.rx_queue);
 }
@@ -51,6 +54,39 @@ std::optional<std::string> ctrl_hint(int err) {
         return "the kernel lacks this zcrx control operation: it needs Linux 6.19 or later, or "
                "the zcrx patch series";
     return std::nullopt;
+}
+
+// The registration step, for messages.
+std::string register_what(const IfqConfig &c, const std::string &qname) {
+    return c.no_device ? "register a device-less zcrx ifq (ZCRX_REG_NODEV)"
+                       : "register zcrx ifq on " + qname;
+}
+
+// What the kernel said to a registration, as an Error: the step, and what
+// to do, where the errno means something particular to the config.
+Error registration_error(int err, const IfqConfig &c, const std::string &qname) {
+    if (c.no_device) {
+        const std::string what = register_what(c, qname);
+        if (err == EINVAL && !kernel_has_nodev())
+            return Error(err, what, "the kernel's query does not report ZCRX_REG_NODEV",
+                         "device-less zero-copy receive needs Linux 7.1 or the zcrx series' "
+                         "NODEV patch");
+        if (err == EINVAL)
+            return Error(err, what, {},
+                         "create the ring with IORING_SETUP_DEFER_TASKRUN | "
+                         "IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32, and use a valid "
+                         "rq_entries, an area of user memory and a valid rx_buf_len");
+        return Error(err, what);
+    }
+    if (c.rx_buf_len != 0 && (err == ERANGE || err == EOPNOTSUPP))
+        return Error(err,
+                     "register zcrx ifq on " + qname + " with " + std::to_string(c.rx_buf_len) +
+                         "-byte buffers",
+                     {},
+                     "back the area with huge pages (--huge-pages) so that each buffer is "
+                     "contiguous, and stay within what the NIC posts (netdevsim: 64 KiB; "
+                     "EOPNOTSUPP: pages only)");
+    return Error(err, register_what(c, qname));
 }
 
 // A dma-buf of len bytes for an area: a udmabuf over a sealed memfd, and the
@@ -195,12 +231,27 @@ Result<std::uint32_t> import_ifq(Ring &ring, int export_fd) {
     return reg.zcrx_id;
 }
 
-Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
+Result<void> check_config(const IfqConfig &config) {
     const std::uint64_t page = page_size();
     const std::string qname = queue_name(config);
 
-    const std::uint32_t entries = rq_entries_for(config.rq_entries);
-    if (entries == 0)
+    if (config.no_device) {
+        const std::string what = "set up a device-less zcrx ifq (ZCRX_REG_NODEV)";
+        if (config.if_index != 0 || config.rx_queue != 0 || !config.if_name.empty()) {
+            const std::string dev = config.if_name.empty()
+                                        ? "ifindex " + std::to_string(config.if_index)
+                                        : config.if_name;
+            return Error(EINVAL, what,
+                         "it names a device: " + dev + " queue " + std::to_string(config.rx_queue),
+                         "a device-less ifq has no NIC or queue: leave if_index, rx_queue and "
+                         "if_name unset, or register on the device without no_device");
+        }
+        if (config.area == AreaKind::udmabuf)
+            return Error(EINVAL, what, "a dma-buf area",
+                         "the kernel copies every byte of a device-less ifq, and cannot copy "
+                         "into a dma-buf: use an area of anonymous memory");
+    }
+    if (rq_entries_for(config.rq_entries) == 0)
         return Error(EINVAL, "size the refill ring of " + qname,
                      std::to_string(config.rq_entries) + " entries",
                      "use 1 to " + std::to_string(max_rq_entries) + " refill entries");
@@ -214,8 +265,21 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
         return Error(EINVAL, "size the buffers of " + qname,
                      std::to_string(config.rx_buf_len) + " bytes",
                      "use a power of two of at least a page that divides the area size");
+    if (config.area == AreaKind::udmabuf && config.huge_pages)
+        return Error(EINVAL, "set up the area of " + qname, "huge pages and a udmabuf",
+                     "a udmabuf area is a memfd's: drop --huge-pages");
+    return {};
+}
+
+Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
+    if (Result<void> checked = check_config(config); !checked)
+        return std::move(checked).error();
+    const std::uint64_t page = page_size();
+    const std::string qname = queue_name(config);
+    const std::uint32_t entries = rq_entries_for(config.rq_entries);
+    const std::uint64_t area_len = (config.area_size + page - 1) & ~(page - 1);
     if (!(ring.flags() & uapi::setup_defer_taskrun) || !(ring.flags() & uapi::setup_cqe32))
-        return Error(EINVAL, "register zcrx ifq on " + qname, "the ring lacks required flags",
+        return Error(EINVAL, register_what(config, qname), "the ring lacks required flags",
                      "create the ring with IORING_SETUP_DEFER_TASKRUN | "
                      "IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32 (zcrx::Ring does)");
 
@@ -224,9 +288,6 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     ifq.area_kind_ = config.area;
     Fd dmabuf; // the kernel takes its own reference at registration
     if (config.area == AreaKind::udmabuf) {
-        if (config.huge_pages)
-            return Error(EINVAL, "set up the area of " + qname, "huge pages and a udmabuf",
-                         "a udmabuf area is a memfd's: drop --huge-pages");
         Result<Udmabuf> u = make_udmabuf(static_cast<std::size_t>(area_len), qname);
         if (!u)
             return std::move(u).error();
@@ -264,22 +325,14 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     uapi::zcrx_ifq_reg reg{};
     reg.if_idx = config.if_index;
     reg.if_rxq = config.rx_queue;
+    reg.flags = config.no_device ? uapi::reg_nodev : 0;
     reg.rq_entries = entries;
     reg.area_ptr = reinterpret_cast<std::uintptr_t>(&area_reg);
     reg.region_ptr = reinterpret_cast<std::uintptr_t>(&rd);
     reg.rx_buf_len = config.rx_buf_len;
 
-    if (const int err = register_ifq(ring.fd(), reg); err != 0) {
-        if (config.rx_buf_len != 0 && (err == ERANGE || err == EOPNOTSUPP))
-            return Error(err,
-                         "register zcrx ifq on " + qname + " with " +
-                             std::to_string(config.rx_buf_len) + "-byte buffers",
-                         {},
-                         "back the area with huge pages (--huge-pages) so that each buffer is "
-                         "contiguous, and stay within what the NIC posts (netdevsim: 64 KiB; "
-                         "EOPNOTSUPP: pages only)");
-        return Error(err, "register zcrx ifq on " + qname);
-    }
+    if (const int err = register_ifq(ring.fd(), reg); err != 0)
+        return registration_error(err, config, qname);
     // From here on the ifq exists until the ring is closed, even if we fail.
 
     if (config.region == RegionKind::kernel) {

@@ -53,6 +53,15 @@ Result<bool> query_answered(const uapi::query_hdr &hdr, std::size_t buffer_size,
     return true;
 }
 
+bool has_nodev(const Support &support) noexcept {
+    return support.zcrx && (support.zcrx->register_flags & uapi::reg_nodev) != 0;
+}
+
+bool kernel_has_nodev() {
+    const Result<Support> s = query();
+    return s && has_nodev(*s);
+}
+
 Result<Support> query() {
     uapi::query_opcode opcodes{};
     uapi::query_zcrx zcrx{};

@@ -604,50 +604,6 @@ TEST_CASE("free_location picks the lowest unused rule slot", "[ethtool]") {
     CHECK(loc({100}, 8) == 0u);
 }
 
-// ---- apply state ----
-
-TEST_CASE("apply state survives a round trip through its text form", "[ethtool]") {
-    et::ApplyState s;
-    s.ifindex = 4;
-    s.queue = 3;
-    s.port = 9999;
-    s.channels_before = 8;
-    s.tcp_data_split_before = et::TcpDataSplit::disabled;
-    s.rules = {1023, 1022};
-    const std::string text = s.to_text();
-    CHECK(text == "zcrx-nic-state 1\nifindex 4\nqueue 3\nport 9999\nchannels-before 8\n"
-                  "tcp-data-split-before 1\nrule 1023\nrule 1022\n");
-    CHECK(et::ApplyState::from_text(text) == s);
-
-    et::ApplyState minimal;
-    minimal.ifindex = 1;
-    minimal.port = 1;
-    CHECK(et::ApplyState::from_text(minimal.to_text()) == minimal);
-}
-
-TEST_CASE("apply state text that is not ours is refused", "[ethtool]") {
-    const std::string good = "zcrx-nic-state 1\nifindex 4\nqueue 3\nport 9999\n";
-    CHECK(et::ApplyState::from_text(good).has_value());
-    for (const char *bad : {
-             "",
-             "ifindex 4\nqueue 3\nport 9999\n",
-             "zcrx-nic-state 2\nifindex 4\nqueue 3\nport 9999\n",
-             "zcrx-nic-state 1\nqueue 3\nport 9999\n",
-             "zcrx-nic-state 1\nifindex 4\nport 9999\n",
-             "zcrx-nic-state 1\nifindex 4\nqueue 3\n",
-             "zcrx-nic-state 1\nifindex 4\nqueue 3\nport 0\n",
-             "zcrx-nic-state 1\nifindex 4\nqueue 3\nport 65536\n",
-             "zcrx-nic-state 1\nifindex 4\nqueue 3\nport 99\ncolour blue\n",
-             "zcrx-nic-state 1\nifindex 4\nqueue 3\nport 99\nrule x\n",
-             "zcrx-nic-state 1\nifindex 4\nqueue 3\nport 99\nrule\n",
-             "zcrx-nic-state 1\nifindex 4\nqueue 3\nport 99\ntcp-data-split-before 3\n",
-             "zcrx-nic-state 1\nifindex -4\nqueue 3\nport 99\n",
-         }) {
-        INFO("text: " << bad);
-        CHECK_FALSE(et::ApplyState::from_text(bad).has_value());
-    }
-}
-
 // ---- errors ----
 
 TEST_CASE("a missing feature names the feature and the device", "[ethtool][error]") {

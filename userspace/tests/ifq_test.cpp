@@ -11,6 +11,7 @@
 
 #include "zcrx/area.hpp"
 #include "zcrx/ifq.hpp"
+#include "zcrx/query.hpp"
 
 using zcrx::uapi::zcrx_offsets;
 using zcrx::uapi::zcrx_rqe;
@@ -154,12 +155,123 @@ TEST_CASE("importing a negative descriptor is EBADF with advice, without a call"
     CHECK(contains(id.error().message(), "export_handle"));
 }
 
+TEST_CASE("a device-less config names no interface index", "[ifq][nodev]") {
+    zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
+    c.if_index = 3;
+    const zcrx::Result<void> r = zcrx::check_config(c);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.error().message());
+    CHECK(r.error().err == EINVAL);
+    CHECK(contains(r.error().message(), "device-less"));
+    CHECK(contains(r.error().message(), "ifindex 3"));
+    CHECK(contains(r.error().message(), "leave if_index, rx_queue and if_name unset"));
+}
+
+TEST_CASE("a device-less config names no queue", "[ifq][nodev]") {
+    zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
+    c.rx_queue = 1;
+    const zcrx::Result<void> r = zcrx::check_config(c);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.error().message());
+    CHECK(r.error().err == EINVAL);
+    CHECK(contains(r.error().message(), "queue 1"));
+}
+
+TEST_CASE("a device-less config names no interface", "[ifq][nodev]") {
+    zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
+    c.if_name = "eth0";
+    const zcrx::Result<void> r = zcrx::check_config(c);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.error().message());
+    CHECK(r.error().err == EINVAL);
+    CHECK(contains(r.error().message(), "eth0"));
+}
+
+TEST_CASE("a device-less config has no dma-buf area: the kernel copies into it", "[ifq][nodev]") {
+    zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
+    c.area = zcrx::AreaKind::udmabuf;
+    const zcrx::Result<void> r = zcrx::check_config(c);
+    REQUIRE_FALSE(r.ok());
+    INFO(r.error().message());
+    CHECK(r.error().err == EINVAL);
+    CHECK(contains(r.error().message(), "dma-buf"));
+    CHECK(contains(r.error().message(), "anonymous memory"));
+}
+
+TEST_CASE("a device-less config without device fields passes the checks", "[ifq][nodev]") {
+    const zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
+    CHECK(c.no_device);
+    CHECK(c.if_index == 0);
+    CHECK(c.rx_queue == 0);
+    CHECK(c.area == zcrx::AreaKind::anonymous);
+    const zcrx::Result<void> r = zcrx::check_config(c);
+    INFO((r ? std::string() : r.error().message()));
+    CHECK(r.ok());
+}
+
+TEST_CASE("a device-less config takes buffers larger than a page without huge pages",
+          "[ifq][nodev]") {
+    zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
+    c.area_size = 64 * 1024;
+    c.rx_buf_len = 16 * 1024;
+    const zcrx::Result<void> r = zcrx::check_config(c);
+    INFO((r ? std::string() : r.error().message()));
+    CHECK(r.ok());
+}
+
+TEST_CASE("a device config may name its interface and queue", "[ifq]") {
+    zcrx::IfqConfig c;
+    c.if_index = 3;
+    c.rx_queue = 1;
+    c.if_name = "eth0";
+    CHECK(zcrx::check_config(c).ok());
+}
+
+TEST_CASE("Ifq::create refuses a device-less config naming a queue before registering",
+          "[ifq][nodev]") {
+    auto ring = zcrx::Ring::create();
+    REQUIRE(ring);
+    zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
+    c.rx_queue = 2;
+    const zcrx::Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, c);
+    REQUIRE_FALSE(ifq.ok());
+    INFO(ifq.error().message());
+    CHECK(ifq.error().err == EINVAL);
+    CHECK(contains(ifq.error().message(), "set up a device-less zcrx ifq"));
+}
+
+// On a kernel whose query has ZCRX_REG_NODEV (7.1, or this series) the
+// registration is real and the VM tests cover it; the host kernel has none.
+TEST_CASE("a device-less registration the kernel does not know is EINVAL naming Linux 7.1",
+          "[ifq][nodev]") {
+    if (zcrx::kernel_has_nodev()) {
+        WARN("this kernel has ZCRX_REG_NODEV: nothing to check here");
+        return;
+    }
+    auto ring = zcrx::Ring::create();
+    REQUIRE(ring);
+    zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
+    c.area_size = 16 * page;
+    c.rq_entries = 64;
+    const zcrx::Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, c);
+    REQUIRE_FALSE(ifq.ok());
+    INFO(ifq.error().message());
+    if (ifq.error().err == EPERM) {
+        WARN("no CAP_NET_ADMIN: the kernel refused before it read the flags");
+        return;
+    }
+    CHECK(ifq.error().err == EINVAL);
+    CHECK(contains(ifq.error().message(), "register a device-less zcrx ifq (ZCRX_REG_NODEV)"));
+    CHECK(contains(ifq.error().message(), "needs Linux 7.1 or the zcrx series' NODEV patch"));
+}
+
 TEST_CASE("the library's defaults are valid requests", "[ifq]") {
     const zcrx::IfqConfig c;
     CHECK(zcrx::rq_entries_for(c.rq_entries) == c.rq_entries);
     CHECK(c.area_size % page == 0);
     CHECK(c.region == zcrx::RegionKind::user);
     CHECK(c.refill_batch >= 1);
+    CHECK_FALSE(c.no_device);
 }
 
 static_assert(!std::is_copy_constructible_v<zcrx::Ifq>);

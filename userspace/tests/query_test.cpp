@@ -46,3 +46,21 @@ TEST_CASE("other query results are errors naming the query", "[query]") {
     REQUIRE_FALSE(overflow.ok());
     CHECK(overflow.error().err == EBADMSG);
 }
+
+TEST_CASE("a zcrx answer with ZCRX_REG_NODEV says device-less ifqs register", "[query][nodev]") {
+    zcrx::Support s;
+    s.zcrx = u::query_zcrx{};
+    s.zcrx->register_flags = u::reg_import | u::reg_nodev;
+    CHECK(zcrx::has_nodev(s));
+}
+
+TEST_CASE("a zcrx answer without ZCRX_REG_NODEV says they do not", "[query][nodev]") {
+    zcrx::Support s;
+    s.zcrx = u::query_zcrx{};
+    s.zcrx->register_flags = u::reg_import;
+    CHECK_FALSE(zcrx::has_nodev(s));
+}
+
+TEST_CASE("no zcrx answer says device-less ifqs do not register", "[query][nodev]") {
+    CHECK_FALSE(zcrx::has_nodev(zcrx::Support{}));
+}

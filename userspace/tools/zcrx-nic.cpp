@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "zcrx/cli.hpp"
@@ -22,6 +23,7 @@
 #include "zcrx/fd.hpp"
 #include "zcrx/json.hpp"
 #include "zcrx/result.hpp"
+#include "zcrx/undo_log.hpp"
 
 namespace {
 
@@ -75,10 +77,14 @@ std::string help_text() {
         "         pools, from the netdev netlink family\n"
         "  apply  [set N combined channels,] turn tcp-data-split on, spread RSS equally\n"
         "         over every RX queue but Q, add rules \"flow-type tcp4|tcp6 dst-port P\n"
-        "         action Q\"; records what it changed under --state-dir; if a step fails,\n"
-        "         the earlier ones are rolled back\n"
-        "  undo   remove the rules apply added, restore equal RSS over all queues, set\n"
-        "         tcp-data-split back to the driver default and the channel count back\n"
+        "         action Q\"; before each change it logs how to undo it, in a state file\n"
+        "         under --state-dir; if a step fails, the log is run backwards. Applied\n"
+        "         again, it first undoes the earlier setup\n"
+        "  undo   run the log backwards: delete the rules apply added (if still there\n"
+        "         and still its own), put back the RSS table, tcp-data-split and the\n"
+        "         channel count as they were; steps that fail stay logged for another\n"
+        "         undo. Without a log only --port P does anything: it removes the rules\n"
+        "         steering port P\n"
         "  split  set tcp-data-split alone (auto: the driver's default), as\n"
         "         \"ethtool -G DEV tcp-data-split on\" does where ethtool is new enough\n"
         "\n"
@@ -94,8 +100,8 @@ std::string help_text() {
          "\n"
          "Exit status:\n"
          "  0  done\n"
-         "  1  runtime error: the message names the step, the device and the errno\n"
          "  2  usage error\n"
+         "  3  runtime error: the message names the step, the device and the errno\n"
          "  4  the device lacks a feature the command needs (EOPNOTSUPP); apply leaves\n"
          "     the device as it found it\n";
     return s;
@@ -103,7 +109,10 @@ std::string help_text() {
 
 // ---- output helpers ----
 
+// Errors and warnings come after the progress printed before them, even
+// when both streams go to one pipe.
 void report(const Error &e) {
+    std::fflush(stdout);
     std::fprintf(stderr, "zcrx-nic: %s\n", e.message().c_str());
 }
 
@@ -113,6 +122,7 @@ int fail(const Error &e) {
 }
 
 void warn(const std::string &msg) {
+    std::fflush(stdout);
     std::fprintf(stderr, "zcrx-nic: warning: %s\n", msg.c_str());
 }
 
@@ -153,11 +163,11 @@ std::string state_path(std::string_view dir, const std::string &dev) {
 }
 
 // nullopt if there is no state file; an Error if it is unreadable or garbled.
-Result<std::optional<et::ApplyState>> read_state(const std::string &path) {
+Result<std::optional<et::UndoLog>> read_state(const std::string &path) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         if (errno == ENOENT)
-            return std::optional<et::ApplyState>();
+            return std::optional<et::UndoLog>();
         return Error(errno, "open " + path, {}, "");
     }
     std::string text;
@@ -172,22 +182,24 @@ Result<std::optional<et::ApplyState>> read_state(const std::string &path) {
             break;
         text.append(buf, static_cast<std::size_t>(n));
     }
-    std::optional<et::ApplyState> state = et::ApplyState::from_text(text);
-    if (!state)
-        return Error(EINVAL, "read " + path, "not a zcrx-nic state file",
-                     "remove it if nothing else wrote it");
-    return state;
+    Result<et::UndoLog> log = et::UndoLog::parse(text);
+    if (!log) {
+        Error e = std::move(log).error();
+        e.what = "read " + path;
+        return e;
+    }
+    return std::optional<et::UndoLog>(std::move(log).value());
 }
 
-Result<void> write_state(const std::string &dir, const std::string &path,
-                         const et::ApplyState &state) {
+// Replaces the state file at once (a new file renamed over it).
+Result<void> write_state(const std::string &dir, const std::string &path, const et::UndoLog &log) {
     if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
         return Error(errno, "create " + dir, {}, "pass another --state-dir");
     const std::string tmp = path + ".tmp";
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd)
         return Error(errno, "create " + tmp, {}, "pass another --state-dir");
-    const std::string text = state.to_text();
+    const std::string text = log.to_text();
     std::size_t done = 0;
     while (done < text.size()) {
         const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
@@ -199,6 +211,12 @@ Result<void> write_state(const std::string &dir, const std::string &path,
     }
     if (::fsync(fd.get()) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0)
         return Error(errno, "save " + path, {}, "");
+    return {};
+}
+
+Result<void> remove_state(const std::string &path) {
+    if (::unlink(path.c_str()) < 0 && errno != ENOENT)
+        return Error(errno, "remove " + path, {}, "");
     return {};
 }
 
@@ -299,7 +317,7 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
     const Result<std::vector<et::RxQueue>> queues = s.nl.rx_queues(s.ifindex);
     const Result<std::vector<et::PagePool>> pools = s.nl.page_pools(s.ifindex);
     const std::string spath = state_path(state_dir, dev);
-    const Result<std::optional<et::ApplyState>> state = read_state(spath);
+    const Result<std::optional<et::UndoLog>> state = read_state(spath);
 
     if (json) {
         zcrx::JsonWriter j;
@@ -378,15 +396,15 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
             j.begin_object().key("error").value(pools.error().message()).end_object();
         }
         j.key("applied");
-        if (state && state->has_value())
-            j.begin_object()
-                .key("queue")
-                .value((*state)->queue)
-                .key("port")
-                .value(std::uint32_t{(*state)->port})
-                .end_object();
-        else
+        if (state && state->has_value()) {
+            j.begin_object().key("queue").value((*state)->queue);
+            j.key("port").value(std::uint32_t{(*state)->port}).key("undo").begin_array();
+            for (const et::UndoStep &step : (*state)->steps)
+                j.value(et::to_text(step));
+            j.end_array().end_object();
+        } else {
             j.null();
+        }
         j.end_object();
         std::printf("%s\n", j.str().c_str());
         return cli::exit_ok;
@@ -450,102 +468,79 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
     if (!state)
         std::printf("zcrx-nic apply: %s\n", state.error().message().c_str());
     else if (state->has_value())
-        std::printf("zcrx-nic apply: queue %u, port %u, rules at %s (%s)\n", (*state)->queue,
-                    unsigned{(*state)->port}, join((*state)->rules, ", ").c_str(), spath.c_str());
+        std::printf("zcrx-nic apply: queue %u, port %u, %zu step(s) to undo (%s)\n",
+                    (*state)->queue, unsigned{(*state)->port}, (*state)->steps.size(),
+                    spath.c_str());
     return cli::exit_ok;
 }
 
-// ---- undo ----
+// ---- undo: the log backwards ----
 
-// Best effort: each step runs even if an earlier one failed. Returns whether
-// everything that could be done was done.
-bool undo_steps(Session &s, const std::optional<et::ApplyState> &state,
-                std::optional<std::uint16_t> port) {
-    bool ok = true;
-    const std::string &dev = s.dev;
-    auto step_failed = [&](const Error &e) {
-        report(e);
-        ok = false;
+// Carries out one step of an undo log. A rule that is gone or no longer
+// ours needs no undoing. False, after saying why, if the step failed.
+bool undo_step(Session &s, const et::UndoStep &step) {
+    const char *dev = s.dev.c_str();
+    const auto done = [&](const Result<void> &r, const std::string &what) {
+        if (!r) {
+            report(r.error());
+            return false;
+        }
+        std::printf("%s: %s\n", dev, what.c_str());
+        return true;
     };
-    const bool same_device = !state || state->ifindex == s.ifindex;
-    if (!same_device)
-        warn(dev + " was re-created since apply (ifindex " + std::to_string(state->ifindex) +
-             ", now " + std::to_string(s.ifindex) + "): its rules went with it");
-
-    // Rules: the recorded ones if they still look like ours, else by port.
-    if (state && same_device) {
-        for (const std::uint32_t loc : state->rules) {
-            Result<ethtool_rx_flow_spec> fs = s.io.rule(loc);
-            if (!fs) {
-                warn("rule at location " + std::to_string(loc) +
-                     " is gone: " + fs.error().message());
-                continue;
-            }
-            if (!et::is_port_rule(*fs, state->port)) {
-                warn("rule at location " + std::to_string(loc) + " is not the one apply added (" +
-                     et::describe_rule(*fs) + "): left alone");
-                continue;
-            }
-            if (Result<void> r = s.io.delete_rule(loc); !r)
-                step_failed(r.error());
-            else
-                std::printf("%s: ntuple: removed %s\n", dev.c_str(),
-                            et::describe_rule(*fs).c_str());
+    if (const auto *ch = std::get_if<et::SetChannels>(&step))
+        return done(s.nl.set_channels(s.dev, ch->combined),
+                    "channels: " + std::to_string(ch->combined) + " combined");
+    if (const auto *split = std::get_if<et::SetTcpDataSplit>(&step))
+        return done(s.nl.set_tcp_data_split(s.dev, split->value),
+                    "tcp-data-split: " + (split->value == et::TcpDataSplit::unknown
+                                              ? std::string("auto (the driver's default)")
+                                              : std::string(et::to_string(split->value))));
+    if (const auto *rss = std::get_if<et::SetRss>(&step))
+        return done(s.io.set_indir(rss->indir),
+                    rss->indir.empty()
+                        ? std::string("rss: the default, equal over all RX queues")
+                        : "rss: the " + std::to_string(rss->indir.size()) + " entries it had");
+    const auto &rule = std::get<et::DeleteRule>(step);
+    const std::string at = "rule at location " + std::to_string(rule.location);
+    Result<ethtool_rx_flow_spec> fs = s.io.rule(rule.location);
+    if (!fs) {
+        const int err = fs.error().err;
+        if (err != ENOENT && err != EINVAL && err != EOPNOTSUPP) {
+            report(fs.error());
+            return false;
         }
-    } else if (port) {
-        Result<RulesView> rules = read_rules(s);
-        if (!rules) {
-            if (rules.error().err != EOPNOTSUPP)
-                step_failed(rules.error());
-        } else {
-            for (const auto &[loc, fs] : rules->rules) {
-                if (!et::is_port_rule(fs, *port))
-                    continue;
-                if (Result<void> r = s.io.delete_rule(loc); !r)
-                    step_failed(r.error());
-                else
-                    std::printf("%s: ntuple: removed %s\n", dev.c_str(),
-                                et::describe_rule(fs).c_str());
-            }
-        }
-    } else if (!state) {
-        std::printf("%s: ntuple: no record of rules added by apply; pass --port P to remove "
-                    "rules steering port P\n",
-                    dev.c_str());
+        warn(at + " is gone (" + fs.error().message() + "): nothing to remove");
+        return true;
     }
+    if (!et::is_port_rule(*fs, rule.port)) {
+        warn(at + " is not the one apply added (" + et::describe_rule(*fs) + "): left alone");
+        return true;
+    }
+    return done(s.io.delete_rule(rule.location), "ntuple: removed " + et::describe_rule(*fs));
+}
 
-    // RSS back to the driver's default: equal over all RX queues.
-    if (Result<void> r = s.io.set_indir({}); !r) {
-        if (r.error().err == EOPNOTSUPP)
-            std::printf("%s: rss: not supported, nothing to restore\n", dev.c_str());
-        else
-            step_failed(r.error());
+// Runs log backwards on the device. The steps that failed stay in the state
+// file for another "zcrx-nic undo"; with none left, the file goes.
+bool run_undo(Session &s, const et::UndoLog &log, const std::string &state_dir,
+              const std::string &spath) {
+    et::UndoLog left = log;
+    if (log.ifindex != s.ifindex) {
+        warn(s.dev + " was re-created since apply (ifindex " + std::to_string(log.ifindex) +
+             ", now " + std::to_string(s.ifindex) + "): what apply changed went with it");
+        left.steps.clear();
     } else {
-        std::printf("%s: rss: equal over all RX queues\n", dev.c_str());
+        left.steps =
+            log.run_backwards([&](const et::UndoStep &step) { return undo_step(s, step); });
     }
-
-    // Header split back to what it was if apply saw it off, else the default.
-    const et::TcpDataSplit split =
-        state && state->tcp_data_split_before == et::TcpDataSplit::disabled
-            ? et::TcpDataSplit::disabled
-            : et::TcpDataSplit::unknown;
-    if (Result<void> r = s.nl.set_tcp_data_split(dev, split); !r) {
-        if (r.error().err == EOPNOTSUPP)
-            std::printf("%s: tcp-data-split: not supported, nothing to restore\n", dev.c_str());
-        else
-            step_failed(r.error());
-    } else {
-        std::printf("%s: tcp-data-split: %s\n", dev.c_str(),
-                    split == et::TcpDataSplit::disabled ? "off" : "driver default");
-    }
-
-    if (state && same_device && state->channels_before) {
-        if (Result<void> r = s.nl.set_channels(dev, *state->channels_before); !r)
-            step_failed(r.error());
-        else
-            std::printf("%s: channels: %u combined\n", dev.c_str(), *state->channels_before);
-    }
-    return ok;
+    const Result<void> saved =
+        left.steps.empty() ? remove_state(spath) : write_state(state_dir, spath, left);
+    if (!saved)
+        report(saved.error());
+    if (!left.steps.empty())
+        warn(std::to_string(left.steps.size()) + " step(s) failed and remain in " + spath +
+             ": zcrx-nic undo " + s.dev + " tries them again");
+    return left.steps.empty() && saved;
 }
 
 int cmd_undo(const std::string &dev, std::optional<std::uint16_t> port,
@@ -553,18 +548,31 @@ int cmd_undo(const std::string &dev, std::optional<std::uint16_t> port,
     Result<Session> session = open_session(dev);
     if (!session)
         return fail(session.error());
+    Session &s = *session;
     const std::string spath = state_path(state_dir, dev);
-    Result<std::optional<et::ApplyState>> state = read_state(spath);
-    if (!state)
-        return fail(state.error());
-    if (port && state->has_value() && (*state)->port != *port)
-        warn("--port " + std::to_string(*port) + " ignored: apply recorded port " +
-             std::to_string((*state)->port) + " in " + spath);
-    const bool ok = undo_steps(*session, *state, port);
-    if (state->has_value() && ::unlink(spath.c_str()) < 0 && errno != ENOENT) {
-        report(Error(errno, "remove " + spath, {}, ""));
-        return cli::exit_runtime;
+    Result<std::optional<et::UndoLog>> log = read_state(spath);
+    if (!log)
+        return fail(log.error());
+    if (log->has_value()) {
+        if (port && (*log)->port != *port)
+            warn("--port " + std::to_string(*port) + " ignored: apply recorded port " +
+                 std::to_string((*log)->port) + " in " + spath);
+        return run_undo(s, **log, state_dir, spath) ? cli::exit_ok : cli::exit_runtime;
     }
+    if (!port) {
+        std::printf("%s: no record of zcrx-nic apply in %s: nothing to undo (pass --port P to "
+                    "remove rules steering port P)\n",
+                    dev.c_str(), spath.c_str());
+        return cli::exit_ok;
+    }
+    // No log: the rules for the port are all that can be told apart.
+    Result<RulesView> rules = read_rules(s);
+    if (!rules)
+        return fail(rules.error());
+    bool ok = true;
+    for (const auto &[loc, fs] : rules->rules)
+        if (et::is_port_rule(fs, *port))
+            ok = undo_step(s, et::DeleteRule{loc, *port}) && ok;
     return ok ? cli::exit_ok : cli::exit_runtime;
 }
 
@@ -578,35 +586,90 @@ struct ApplyRequest {
     bool v6 = true;
 };
 
-// What apply changed so far, for rollback.
-struct Changes {
-    std::optional<std::uint32_t> channels_before;
-    std::optional<et::TcpDataSplit> split_before;
-    bool rss_changed = false;
-    std::vector<std::uint32_t> rules;
+// The undo log apply keeps while it changes the device, saved as the state
+// file after every entry: the state file always undoes what has been done.
+class Journal {
+public:
+    Journal(Session &s, std::string state_dir, std::string path, et::UndoLog log)
+        : s_(s), dir_(std::move(state_dir)), path_(std::move(path)), log_(std::move(log)) {}
+
+    // Saves the empty log: a state directory that cannot take it fails
+    // before anything changes.
+    [[nodiscard]] Result<void> start() { return write_state(dir_, path_, log_); }
+
+    // make() makes a change that undo takes back: undo is logged first,
+    // and dropped again if the change fails (then nothing changed).
+    template <typename Make>
+    [[nodiscard]] Result<void> change(et::UndoStep undo, Make &&make) {
+        log_.steps.push_back(std::move(undo));
+        if (Result<void> r = write_state(dir_, path_, log_); !r) {
+            log_.steps.pop_back();
+            return r;
+        }
+        Result<void> r = make();
+        if (!r) {
+            log_.steps.pop_back();
+            (void)write_state(dir_, path_, log_);
+        }
+        return r;
+    }
+
+    // Logs undo for a change already made (whose undo it could not know
+    // before: the location the driver picked for a rule).
+    [[nodiscard]] Result<void> made(et::UndoStep undo) {
+        log_.steps.push_back(std::move(undo));
+        return write_state(dir_, path_, log_);
+    }
+
+    // A step failed: everything logged so far, backwards.
+    void roll_back() {
+        if (log_.steps.empty()) {
+            (void)remove_state(path_);
+            return;
+        }
+        std::printf("%s: rolling back %zu change(s)\n", s_.dev.c_str(), log_.steps.size());
+        (void)run_undo(s_, log_, dir_, path_);
+    }
+
+private:
+    Session &s_;
+    std::string dir_, path_;
+    et::UndoLog log_;
 };
 
-void rollback(Session &s, const Changes &c, std::span<const std::uint32_t> indir_before,
-              std::uint32_t rings_before) {
-    for (auto it = c.rules.rbegin(); it != c.rules.rend(); ++it)
-        if (Result<void> r = s.io.delete_rule(*it); !r)
-            warn("rollback: " + r.error().message());
-    if (c.rss_changed)
-        if (Result<void> r = s.io.set_indir({}); !r)
-            warn("rollback: " + r.error().message());
-    if (c.split_before)
-        if (Result<void> r = s.nl.set_tcp_data_split(s.dev, *c.split_before); !r)
-            warn("rollback: " + r.error().message());
-    if (c.channels_before)
-        if (Result<void> r = s.nl.set_channels(s.dev, *c.channels_before); !r)
-            warn("rollback: " + r.error().message());
-    // A table someone had customised goes back as it was.
-    const std::vector<std::uint32_t> def =
-        et::equal_indir(static_cast<std::uint32_t>(indir_before.size()), rings_before);
-    if (c.rss_changed &&
-        !std::equal(def.begin(), def.end(), indir_before.begin(), indir_before.end()))
-        if (Result<void> r = s.io.set_indir(indir_before); !r)
-            warn("rollback: " + r.error().message());
+Result<void> add_rules(Session &s, Journal &journal, const ApplyRequest &req,
+                       const et::RuleCount &count, std::vector<std::uint32_t> used) {
+    for (const et::IpVersion ip : {et::IpVersion::v4, et::IpVersion::v6}) {
+        if ((ip == et::IpVersion::v4 && !req.v4) || (ip == et::IpVersion::v6 && !req.v6))
+            continue;
+        ethtool_rx_flow_spec fs = et::port_rule(ip, req.port, req.queue);
+        if (!count.special_locations) {
+            const std::optional<std::uint32_t> loc = et::free_location(used, count.table_size);
+            if (!loc)
+                return Error(ENOSPC, "add an ntuple rule to " + s.dev, {},
+                             "all " + std::to_string(count.table_size) +
+                                 " rule locations are in use (ethtool -n " + s.dev + ")");
+            fs.location = *loc;
+        }
+        const auto insert = [&]() -> Result<void> {
+            Result<std::uint32_t> loc = s.io.insert_rule(fs);
+            if (!loc)
+                return std::move(loc).error();
+            fs.location = *loc;
+            return {};
+        };
+        // Where the driver puts a rule is known only once it is there.
+        Result<void> r = count.special_locations
+                             ? insert()
+                             : journal.change(et::DeleteRule{fs.location, req.port}, insert);
+        if (r && count.special_locations)
+            r = journal.made(et::DeleteRule{fs.location, req.port});
+        if (!r)
+            return r;
+        used.push_back(fs.location);
+        std::printf("%s: ntuple: %s\n", s.dev.c_str(), et::describe_rule(fs).c_str());
+    }
+    return {};
 }
 
 int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string &state_dir) {
@@ -616,16 +679,14 @@ int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string
     Session &s = *session;
 
     const std::string spath = state_path(state_dir, dev);
-    Result<std::optional<et::ApplyState>> old = read_state(spath);
+    Result<std::optional<et::UndoLog>> old = read_state(spath);
     if (!old)
         return fail(old.error());
     if (old->has_value()) {
         std::printf("%s: replacing the earlier setup (queue %u, port %u)\n", dev.c_str(),
                     (*old)->queue, unsigned{(*old)->port});
-        if (!undo_steps(s, *old, std::nullopt))
+        if (!run_undo(s, **old, state_dir, spath))
             return cli::exit_runtime;
-        if (::unlink(spath.c_str()) < 0 && errno != ENOENT)
-            return fail(Error(errno, "remove " + spath, {}, ""));
     }
 
     // Probe everything first: a device that lacks a feature is left untouched.
@@ -672,23 +733,30 @@ int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string
                               " RX queue(s); zero-copy receive needs a queue other than the ones "
                               "RSS uses, so at least 2 (--channels N sets more)"));
 
-    Changes changes;
+    et::UndoLog header;
+    header.ifindex = s.ifindex;
+    header.queue = req.queue;
+    header.port = req.port;
+    Journal journal(s, state_dir, spath, std::move(header));
+    if (Result<void> r = journal.start(); !r)
+        return fail(r.error());
     const auto give_up = [&](const Error &e) {
         const int status = fail(e);
-        rollback(s, changes, *indir_before, *rx_rings);
+        journal.roll_back();
         return status;
     };
 
     if (req.channels && *req.channels != ch->combined) {
         // The kernel refuses fewer channels than a custom RSS table uses.
-        if (et::max_ring(*indir_before).value_or(0) >= rings_after) {
-            if (Result<void> r = s.io.set_indir({}); !r)
+        if (et::max_ring(*indir_before).value_or(0) >= rings_after)
+            if (Result<void> r = journal.change(et::restore_rss(*indir_before, *rx_rings),
+                                                [&] { return s.io.set_indir({}); });
+                !r)
                 return give_up(r.error());
-            changes.rss_changed = true;
-        }
-        if (Result<void> r = s.nl.set_channels(dev, *req.channels); !r)
+        if (Result<void> r = journal.change(et::SetChannels{ch->combined},
+                                            [&] { return s.nl.set_channels(dev, *req.channels); });
+            !r)
             return give_up(r.error());
-        changes.channels_before = ch->combined;
         std::printf("%s: channels: %u -> %u combined\n", dev.c_str(), ch->combined, *req.channels);
     }
     Result<std::uint32_t> rings_now = s.io.rx_rings();
@@ -699,9 +767,11 @@ int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string
                              {}, dev + " has " + std::to_string(*rings_now) + " RX rings"));
 
     if (rings->tcp_data_split != et::TcpDataSplit::enabled) {
-        if (Result<void> r = s.nl.set_tcp_data_split(dev, et::TcpDataSplit::enabled); !r)
+        if (Result<void> r = journal.change(
+                et::SetTcpDataSplit{rings->tcp_data_split},
+                [&] { return s.nl.set_tcp_data_split(dev, et::TcpDataSplit::enabled); });
+            !r)
             return give_up(r.error());
-        changes.split_before = rings->tcp_data_split;
         Result<et::Rings> check = s.nl.rings(dev);
         if (!check)
             return give_up(check.error());
@@ -718,47 +788,22 @@ int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string
         std::printf("%s: tcp-data-split: already on\n", dev.c_str());
     }
 
+    // The table as it is now: a channel change may have spread it anew.
+    Result<std::vector<std::uint32_t>> indir_now = s.io.indir();
+    if (!indir_now)
+        return give_up(indir_now.error());
     const std::optional<std::vector<std::uint32_t>> table = et::equal_indir_excluding(
-        static_cast<std::uint32_t>(indir_before->size()), *rings_now, req.queue);
+        static_cast<std::uint32_t>(indir_now->size()), *rings_now, req.queue);
     if (!table)
         return give_up(Error(EINVAL, "compute an RSS table for " + dev, {}, ""));
-    if (Result<void> r = s.io.set_indir(*table); !r)
+    if (Result<void> r = journal.change(et::restore_rss(std::move(indir_now).value(), *rings_now),
+                                        [&] { return s.io.set_indir(*table); });
+        !r)
         return give_up(r.error());
-    changes.rss_changed = true;
     std::printf("%s: rss: %zu entries spread over %u RX queues, none to queue %u\n", dev.c_str(),
                 table->size(), *rings_now - 1, req.queue);
 
-    for (const et::IpVersion ip : {et::IpVersion::v4, et::IpVersion::v6}) {
-        if ((ip == et::IpVersion::v4 && !req.v4) || (ip == et::IpVersion::v6 && !req.v6))
-            continue;
-        ethtool_rx_flow_spec fs = et::port_rule(ip, req.port, req.queue);
-        if (!rule_count->special_locations) {
-            std::vector<std::uint32_t> taken = used;
-            taken.insert(taken.end(), changes.rules.begin(), changes.rules.end());
-            const std::optional<std::uint32_t> loc =
-                et::free_location(taken, rule_count->table_size);
-            if (!loc)
-                return give_up(Error(ENOSPC, "add an ntuple rule to " + dev, {},
-                                     "all " + std::to_string(rule_count->table_size) +
-                                         " rule locations are in use (ethtool -n " + dev + ")"));
-            fs.location = *loc;
-        }
-        Result<std::uint32_t> loc = s.io.insert_rule(fs);
-        if (!loc)
-            return give_up(loc.error());
-        changes.rules.push_back(*loc);
-        fs.location = *loc;
-        std::printf("%s: ntuple: %s\n", dev.c_str(), et::describe_rule(fs).c_str());
-    }
-
-    et::ApplyState state;
-    state.ifindex = s.ifindex;
-    state.queue = req.queue;
-    state.port = req.port;
-    state.channels_before = changes.channels_before;
-    state.tcp_data_split_before = changes.split_before.value_or(rings->tcp_data_split);
-    state.rules = changes.rules;
-    if (Result<void> r = write_state(state_dir, spath, state); !r)
+    if (Result<void> r = add_rules(s, journal, req, *rule_count, std::move(used)); !r)
         return give_up(r.error());
     std::printf("%s: queue %u ready for zero-copy receive on TCP port %u (undo: zcrx-nic undo "
                 "%s)\n",

@@ -25,8 +25,10 @@ std::string help_text() {
                     "Ask the kernel what its io_uring supports (IORING_REGISTER_QUERY, without a\n"
                     "ring): the opcode counts and the setup, enter and SQE flags and features it\n"
                     "accepts; for zero-copy receive, the registration and area flags, control\n"
-                    "operations and features, and the refill queue header's size and alignment;\n"
-                    "the SQ/CQ ring header's size and alignment.\n"
+                    "operations and features, and the refill queue header's size and alignment,\n"
+                    "and whether an interface queue can be registered without a device\n"
+                    "(ZCRX_REG_NODEV, Linux 7.1: zcrx-recv --nodev); the SQ/CQ ring header's\n"
+                    "size and alignment.\n"
                     "\n"
                     "Options:\n";
     s += cli::option_help(options);
@@ -82,6 +84,8 @@ void print_json(const zcrx::Support &s) {
             .value(z->rq_hdr_size)
             .key("rq_hdr_alignment")
             .value(z->rq_hdr_alignment)
+            .key("nodev")
+            .value(zcrx::has_nodev(s))
             .end_object();
     else
         j.null();
@@ -115,6 +119,10 @@ void print_text(const zcrx::Support &s) {
                     hex(z->features).c_str(), z->rq_hdr_size, z->rq_hdr_alignment);
     else
         std::printf("zero-copy receive: not supported by this kernel\n");
+    if (s.zcrx)
+        std::printf("device-less interface queues (ZCRX_REG_NODEV): %s\n",
+                    zcrx::has_nodev(s) ? "supported, every byte copied"
+                                       : "not supported (needs Linux 7.1)");
     if (const auto &c = s.scq)
         std::printf("SQ/CQ ring header: %" PRIu64 " bytes, aligned to %" PRIu64 "\n", c->hdr_size,
                     c->hdr_alignment);

@@ -28,6 +28,7 @@
 #include "zcrx/json.hpp"
 #include "zcrx/net.hpp"
 #include "zcrx/pattern.hpp"
+#include "zcrx/query.hpp"
 #include "zcrx/recv.hpp"
 #include "zcrx/result.hpp"
 #include "zcrx/ring.hpp"
@@ -52,8 +53,9 @@ constexpr std::uint64_t accept_tag = ~std::uint64_t{0};
 constexpr std::size_t max_queues = 16;
 
 constexpr cli::Option options[] = {
-    {"ifname", "DEV[,DEV...]", "the interface(s) whose RX queues receive (required)"},
-    {"queue", "Q[,Q...]", "the RX queue(s) to register for zero-copy receive (required)"},
+    {"ifname", "DEV[,DEV...]", "the NIC(s) receiving (required but for --nodev)"},
+    {"queue", "Q[,Q...]", "RX queue(s) to register (required but for --nodev)"},
+    {"nodev", "", "no NIC: any TCP socket, all copied (see above)"},
     {"area-size", "SIZE", "memory area received data lands in (default 32M)"},
     {"rq-entries", "N", "refill ring entries, a power of two (default 4096, at most 32768)"},
     {"region", "user|kernel", "refill ring in our memory or in the kernel's (default user)"},
@@ -76,6 +78,7 @@ std::string help_text() {
     std::string s =
         "Usage: zcrx-recv --ifname DEV --queue Q [OPTIONS] ADDRESS PORT\n"
         "       zcrx-recv --ifname DEV[,DEV...] --queue Q,Q... [OPTIONS] ADDRESS PORT,PORT...\n"
+        "       zcrx-recv --nodev [OPTIONS] ADDRESS PORT\n"
         "\n"
         "Register RX queue Q of DEV for io_uring zero-copy receive, listen on ADDRESS\n"
         "PORT (IPv4 or IPv6; 0.0.0.0 or :: for any), accept --connections connections\n"
@@ -118,11 +121,17 @@ std::string help_text() {
         "and receives on a second ring that imports it (ZCRX_REG_IMPORT), as a program\n"
         "with one ring per thread would; the first ring stays open throughout.\n"
         "\n"
+        "--nodev registers a device-less interface queue (ZCRX_REG_NODEV, Linux 7.1)\n"
+        "instead: no NIC set-up, no --ifname or --queue, one PORT, any TCP socket\n"
+        "(loopback, veth). The kernel copies every byte into the area (its zero-copy\n"
+        "count stays 0); completions and the refill ring work as with a device. The\n"
+        "area is memory, not a dma-buf; --rx-buf-len needs no huge pages.\n"
+        "\n"
         "Options:\n";
     s += cli::option_help(options);
     s += "\n"
-         "Registering an RX queue needs CAP_NET_ADMIN. Run inside the device's network\n"
-         "namespace (ip netns exec NS zcrx-recv ...).\n"
+         "Registering an RX queue, or a device-less one, needs CAP_NET_ADMIN. Run inside\n"
+         "the device's network namespace (ip netns exec NS zcrx-recv ...).\n"
          "\n"
          "Exit status:\n"
          "  0  every connection was received (and verified, if asked)\n"
@@ -135,7 +144,8 @@ std::string help_text() {
          "  3  setup error: the interface, the ring, registering the queue, or the\n"
          "     listening socket; the message says what to check\n"
          "  4  a feature is missing: the kernel lacks zcrx (RECV_ZC, DEFER_TASKRUN,\n"
-         "     CQE32) or the device cannot host it (EOPNOTSUPP, ENODATA)\n";
+         "     CQE32, or for --nodev ZCRX_REG_NODEV) or the device cannot host it\n"
+         "     (EOPNOTSUPP, ENODATA)\n";
     return s;
 }
 
@@ -150,6 +160,7 @@ struct Lane {
 struct Settings {
     std::string address;
     std::vector<Lane> lanes; // at least one
+    bool nodev = false;      // one lane, without a device (ZCRX_REG_NODEV)
     std::uint64_t area_size = default_area_size;
     std::uint32_t rq_entries = static_cast<std::uint32_t>(default_rq_entries);
     zcrx::RegionKind region = zcrx::RegionKind::user;
@@ -180,9 +191,11 @@ struct Connection {
 };
 
 // A failed setup step: the message, and the exit status that fits it.
-int setup_failure(const Error &e) {
+// unsupported: the step failed for want of a kernel feature.
+int setup_failure(const Error &e, bool unsupported = false) {
     std::fprintf(stderr, "zcrx-recv: %s\n", e.message().c_str());
-    return e.err == EOPNOTSUPP || e.err == ENODATA ? cli::exit_unsupported : cli::exit_runtime;
+    return unsupported || e.err == EOPNOTSUPP || e.err == ENODATA ? cli::exit_unsupported
+                                                                  : cli::exit_runtime;
 }
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
@@ -538,12 +551,15 @@ void print_text(const Settings &s, const Receiver &r, const std::vector<zcrx::If
                     static_cast<unsigned long long>(r.idle_drains()),
                     static_cast<long long>(hold_idle.count()));
     if (kst)
-        std::printf("kernel: %llu bytes zero copy (%.1f%%), %llu bytes by copy fallback, "
+        std::printf("kernel: %llu bytes zero copy (%.1f%%), %llu bytes by copy%s, "
                     "%llu bad refill entries\n",
                     static_cast<unsigned long long>(kst->zero_copy_bytes),
                     share(kst->zero_copy_bytes, kst->copy_bytes),
-                    static_cast<unsigned long long>(kst->copy_bytes),
+                    static_cast<unsigned long long>(kst->copy_bytes), s.nodev ? "" : " fallback",
                     static_cast<unsigned long long>(kst->bad_refill_entries));
+    if (s.nodev)
+        std::printf("no device (--nodev, ZCRX_REG_NODEV): the kernel copies every byte into "
+                    "the area, none is received in place\n");
     if (flushed)
         std::printf("refill ring%s: flushed, %llu entries unread\n", ifqs.size() > 1 ? "s" : "",
                     static_cast<unsigned long long>(rq.unread));
@@ -558,18 +574,20 @@ void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::If
     zcrx::JsonWriter j;
     j.begin_object();
     const Lane &first = s.lanes.front();
+    // --nodev: no interface or queue (null), every byte by copy
+    const auto lane_device = [&](const Lane &l) -> zcrx::JsonWriter & {
+        if (s.nodev)
+            return j.key("ifname").null().key("queue").null();
+        return j.key("ifname").value(l.ifname).key("queue").value(l.queue);
+    };
     j.key("address").value(s.address).key("port").value(std::uint32_t{first.port});
-    j.key("ifname").value(first.ifname).key("queue").value(first.queue);
+    j.key("nodev").value(s.nodev);
+    lane_device(first);
     j.key("queues").begin_array();
-    for (const Lane &l : s.lanes)
-        j.begin_object()
-            .key("ifname")
-            .value(l.ifname)
-            .key("queue")
-            .value(l.queue)
-            .key("port")
-            .value(std::uint32_t{l.port})
-            .end_object();
+    for (const Lane &l : s.lanes) {
+        j.begin_object();
+        lane_device(l).key("port").value(std::uint32_t{l.port}).end_object();
+    }
     j.end_array();
     j.key("region").value(s.region == zcrx::RegionKind::user ? "user" : "kernel");
     j.key("shared_ring").value(s.shared_ring);
@@ -589,7 +607,11 @@ void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::If
         total.rearms += st.rearms;
         const double sec = seconds_between(c.start, c.end);
         j.begin_object().key("id").value(std::uint64_t{i + 1}).key("peer").value(c.peer);
-        j.key("queue").value(s.lanes[c.lane].queue);
+        j.key("queue");
+        if (s.nodev)
+            j.null();
+        else
+            j.value(s.lanes[c.lane].queue);
         j.key("bytes").value(st.bytes).key("seconds").value(sec);
         j.key("gbit_per_s").value(gbit_per_s(st.bytes, sec));
         j.key("cqes").value(st.cqes).key("rearms").value(st.rearms);
@@ -714,13 +736,15 @@ int run(const Settings &s) {
     std::vector<zcrx::Ifq> ifqs;
     ifqs.reserve(s.lanes.size());
     for (const Lane &lane : s.lanes) {
-        Result<std::uint32_t> ifindex = zcrx::interface_index(lane.ifname);
-        if (!ifindex)
-            return setup_failure(ifindex.error());
-        zcrx::IfqConfig ic;
-        ic.if_index = *ifindex;
-        ic.if_name = lane.ifname;
-        ic.rx_queue = lane.queue;
+        zcrx::IfqConfig ic = s.nodev ? zcrx::IfqConfig::device_less() : zcrx::IfqConfig{};
+        if (!s.nodev) {
+            Result<std::uint32_t> ifindex = zcrx::interface_index(lane.ifname);
+            if (!ifindex)
+                return setup_failure(ifindex.error());
+            ic.if_index = *ifindex;
+            ic.if_name = lane.ifname;
+            ic.rx_queue = lane.queue;
+        }
         ic.rq_entries = s.rq_entries;
         ic.area_size = s.area_size;
         ic.huge_pages = s.huge_pages;
@@ -728,8 +752,9 @@ int run(const Settings &s) {
         ic.area = s.area;
         ic.region = s.region;
         Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
-        if (!ifq)
-            return setup_failure(ifq.error());
+        if (!ifq) // a kernel without the device-less mode refuses it with EINVAL
+            return setup_failure(ifq.error(),
+                                 s.nodev && ifq.error().err == EINVAL && !zcrx::kernel_has_nodev());
         ifqs.push_back(std::move(ifq).value());
     }
 
@@ -801,8 +826,18 @@ int main(int argc, char **argv) {
             args.expect_positional(2, 2, "ADDRESS PORT");
             Settings s;
             s.address = std::string(args.positional()[0]);
-            s.lanes =
-                parse_lanes(args.required("ifname"), args.required("queue"), args.positional()[1]);
+            s.nodev = args.has("nodev");
+            if (s.nodev) {
+                if (args.has("ifname") || args.has("queue"))
+                    throw cli::UsageError("--nodev: takes no --ifname or --queue: a device-less "
+                                          "interface queue has no NIC queue");
+                if (args.positional()[1].find(',') != std::string_view::npos)
+                    throw cli::UsageError("PORT: --nodev takes one port");
+                s.lanes = {Lane{{}, 0, cli::parse_port(args.positional()[1], "PORT")}};
+            } else {
+                s.lanes = parse_lanes(args.required("ifname"), args.required("queue"),
+                                      args.positional()[1]);
+            }
             s.area_size = args.size_or("area-size", default_area_size, 1, zcrx::max_area_len);
             s.rq_entries = static_cast<std::uint32_t>(
                 args.count_or("rq-entries", default_rq_entries, 1, zcrx::max_rq_entries));
@@ -820,6 +855,9 @@ int main(int argc, char **argv) {
             if (const auto area = args.value("area")) {
                 if (*area == "memory")
                     s.area = zcrx::AreaKind::anonymous;
+                else if (*area == "dmabuf" && s.nodev)
+                    throw cli::UsageError("--area dmabuf: not with --nodev: the kernel copies "
+                                          "every byte, and cannot copy into a dma-buf");
                 else if (*area == "dmabuf")
                     s.area = zcrx::AreaKind::udmabuf;
                 else

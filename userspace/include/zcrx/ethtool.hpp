@@ -6,8 +6,9 @@
 // Which queues a memory provider holds comes from the netdev family's
 // queue and page pool dumps.
 //
-// The message builders and parsers, the RSS table and rule computations and
-// the apply-state file format are pure functions, tested without a NIC.
+// The message builders and parsers and the RSS table and rule computations
+// are pure functions, tested without a NIC (the undo log of zcrx-nic apply,
+// its state file, is in zcrx/undo_log.hpp).
 #pragma once
 
 #include <linux/ethtool.h>
@@ -308,22 +309,5 @@ enum class IpVersion { v4, v6 };
 // Lowest location in [0, table_size) not in used.
 [[nodiscard]] std::optional<std::uint32_t> free_location(std::span<const std::uint32_t> used,
                                                          std::uint32_t table_size);
-
-// What "zcrx-nic apply" changed on a device, so "undo" can put it back.
-struct ApplyState {
-    std::uint32_t ifindex = 0;
-    std::uint32_t queue = 0;
-    std::uint16_t port = 0;
-    std::optional<std::uint32_t> channels_before; // combined count, if apply changed it
-    TcpDataSplit tcp_data_split_before = TcpDataSplit::unknown;
-    std::vector<std::uint32_t> rules; // locations of the rules apply inserted
-
-    friend bool operator==(const ApplyState &, const ApplyState &) = default;
-
-    // Line-based "key value" text.
-    [[nodiscard]] std::string to_text() const;
-    // nullopt if text is not what to_text() writes.
-    [[nodiscard]] static std::optional<ApplyState> from_text(std::string_view text);
-};
 
 } // namespace zcrx::ethtool

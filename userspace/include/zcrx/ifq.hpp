@@ -1,5 +1,8 @@
 // A zcrx interface queue: one NIC RX queue filled from the application's
-// memory area, plus the refill ring through which buffers go back.
+// memory area, plus the refill ring through which buffers go back. A
+// device-less one (IfqConfig::no_device) has no NIC queue: the kernel copies
+// what any TCP socket receives into the area, through the same completions
+// and refill ring.
 //
 // Lifetime: the kernel has no unregister operation. The interface queue
 // lives until its io_uring is closed, and dies with it. So an Ifq must not
@@ -119,6 +122,11 @@ struct IfqConfig {
     std::uint32_t if_index = 0;
     std::uint32_t rx_queue = 0;
     std::string if_name; // for messages; empty: "ifindex N"
+    // A device-less ifq (ZCRX_REG_NODEV, Linux 7.1; see device_less()): no
+    // NIC and no queue, so if_index, rx_queue and if_name stay unset and the
+    // area is anonymous memory. RECV_ZC then takes any TCP socket (loopback,
+    // veth) and the kernel copies every byte into the area's buffers.
+    bool no_device = false;
     // Rounded up to a power of two (by the kernel too); at most max_rq_entries.
     std::uint32_t rq_entries = 4096;
     // Rounded up to whole pages; at most max_area_len.
@@ -126,12 +134,26 @@ struct IfqConfig {
     bool huge_pages = false; // back the area with MAP_HUGETLB pages (anonymous only)
     // Bytes per receive buffer (rx_buf_len): 0 for a page, else a power of
     // two the area size is a multiple of, each buffer physically contiguous
-    // (huge pages), at most what the NIC posts.
+    // (huge pages), at most what the NIC posts. Device-less: any such power
+    // of two, no contiguity needed.
     std::uint32_t rx_buf_len = 0;
     AreaKind area = AreaKind::anonymous;
     RegionKind region = RegionKind::user;
     std::uint32_t refill_batch = 32; // refill entries per tail publication
+
+    // The defaults, device-less (no_device set).
+    [[nodiscard]] static IfqConfig device_less() {
+        IfqConfig c;
+        c.no_device = true;
+        return c;
+    }
 };
+
+// What Ifq::create() checks before it maps or registers anything: the
+// refill-ring and area sizes, rx_buf_len, and that a device-less config
+// names no interface or queue and has no dma-buf area. EINVAL with what
+// to change otherwise.
+[[nodiscard]] Result<void> check_config(const IfqConfig &config);
 
 // The interface index of an interface name in this network namespace
 // (ENODEV with advice if there is none).
@@ -144,9 +166,11 @@ struct IfqConfig {
 
 class Ifq {
 public:
-    // Maps the area (and a user region), registers the interface queue on
-    // ring (IORING_REGISTER_ZCRX_IFQ), maps a kernel region, and sets up the
-    // refill ring. Registration errors carry the errno and its zcrx hint.
+    // Checks config (check_config()), maps the area (and a user region),
+    // registers the interface queue on ring (IORING_REGISTER_ZCRX_IFQ), maps
+    // a kernel region, and sets up the refill ring. Registration errors carry
+    // the errno and its zcrx hint; EINVAL for a device-less ifq from a kernel
+    // whose query lacks ZCRX_REG_NODEV says which kernel it needs.
     [[nodiscard]] static Result<Ifq> create(Ring &ring, const IfqConfig &config);
 
     Ifq(Ifq &&) noexcept = default;

@@ -23,6 +23,14 @@ struct Support {
 // says so; callers that only want to know may treat it as "nothing known".
 [[nodiscard]] Result<Support> query();
 
+// Whether the answers say registration takes ZCRX_REG_NODEV (a device-less
+// ifq, Linux 7.1): false without a zcrx answer.
+[[nodiscard]] bool has_nodev(const Support &support) noexcept;
+
+// Whether the running kernel takes ZCRX_REG_NODEV, by its query: false
+// where it cannot answer the query (no kernel without it has the mode).
+[[nodiscard]] bool kernel_has_nodev();
+
 // How the kernel answered one query of a chain: true if it did, false if it
 // does not know the query (-EOPNOTSUPP), an error for any other result or an
 // answer larger than the buffer. name says which query, for the message.

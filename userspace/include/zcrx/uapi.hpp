@@ -1,6 +1,8 @@
 // Userspace copy of the zcrx uAPI (DESIGN.md section 3).
 //
-// These definitions mirror the patched kernel's include/uapi/linux/io_uring.h.
+// These definitions mirror the patched kernel's include/uapi/linux/io_uring.h
+// and, for zcrx itself, include/uapi/linux/io_uring/zcrx.h (the split of
+// upstream 7.1; <linux/io_uring.h> includes it).
 // Names live in zcrx::uapi and never reuse the kernel's C spellings, so one
 // translation unit can include both; tests/uapi_check.cpp proves they agree.
 #pragma once
@@ -75,6 +77,9 @@ struct zcrx_area_reg {
 
 // zcrx_ifq_reg::flags
 inline constexpr std::uint32_t reg_import = 1; // ZCRX_REG_IMPORT: if_idx is an export fd
+// ZCRX_REG_NODEV (Linux 7.1): no device; if_idx and if_rxq 0, user memory
+// only, and RECV_ZC copies every byte of any TCP socket into the area
+inline constexpr std::uint32_t reg_nodev = 2;
 
 // struct io_uring_zcrx_ifq_reg: argument of IORING_REGISTER_ZCRX_IFQ.
 struct zcrx_ifq_reg {
@@ -87,7 +92,30 @@ struct zcrx_ifq_reg {
     zcrx_offsets offsets;     // output
     std::uint32_t zcrx_id;    // output
     std::uint32_t rx_buf_len; // bytes per buffer, a power of two; 0: a page
-    std::uint64_t resv[3];
+    std::uint64_t event_desc; // -> zcrx_event_desc, or 0 (zcrx_feature_event)
+    std::uint64_t resv[2];
+};
+
+// Events (Linux 7.2): enum zcrx_event_type, each the bit (1 << type) of
+// zcrx_event_desc::type_mask and of an event CQE's res.
+inline constexpr std::uint32_t event_alloc_fail = 0; // ZCRX_EVENT_ALLOC_FAIL
+inline constexpr std::uint32_t event_copy = 1;       // ZCRX_EVENT_COPY
+// zcrx_event_desc::flags: the kernel keeps a zcrx_stats at stats_offset
+inline constexpr std::uint32_t event_desc_flag_stats = 1; // ZCRX_EVENT_DESC_FLAG_STATS
+
+// struct zcrx_event_desc
+struct zcrx_event_desc {
+    std::uint64_t user_data; // of the event CQEs
+    std::uint32_t type_mask;
+    std::uint32_t flags;
+    std::uint64_t stats_offset; // in the refill region, past the entries
+    std::uint64_t resv2[9];
+};
+
+// struct zcrx_stats: written by the kernel as it copies
+struct zcrx_stats {
+    std::uint64_t copy_count;
+    std::uint64_t copy_bytes;
 };
 
 // struct io_uring_region_desc: memory holding the refill ring.
@@ -105,6 +133,7 @@ struct region_desc {
 inline constexpr std::uint32_t query_op_opcodes = 0; // IO_URING_QUERY_OPCODES
 inline constexpr std::uint32_t query_op_zcrx = 1;    // IO_URING_QUERY_ZCRX
 inline constexpr std::uint32_t query_op_scq = 2;     // IO_URING_QUERY_SCQ
+inline constexpr std::uint32_t query_op_zcrx_event = 3; // IO_URING_QUERY_ZCRX_EVENT
 
 // struct io_uring_query_hdr
 struct query_hdr {
@@ -141,6 +170,16 @@ struct query_zcrx {
 
 // query_zcrx::features
 inline constexpr std::uint32_t zcrx_feature_rx_page_size = 1; // ZCRX_FEATURE_RX_PAGE_SIZE
+inline constexpr std::uint32_t zcrx_feature_event = 2;        // ZCRX_FEATURE_EVENT
+
+// struct io_uring_query_zcrx_event
+struct query_zcrx_event {
+    std::uint32_t event_types; // 1 << event_*
+    std::uint32_t stats_size;
+    std::uint32_t stats_alignment;
+    std::uint32_t resv1;
+    std::uint64_t resv2[4];
+};
 
 // struct io_uring_query_scq
 struct query_scq {
@@ -151,6 +190,13 @@ struct query_scq {
 // IORING_REGISTER_ZCRX_CTRL: struct zcrx_ctrl and its operations.
 inline constexpr std::uint32_t ctrl_flush_rq = 0; // ZCRX_CTRL_FLUSH_RQ
 inline constexpr std::uint32_t ctrl_export = 1;   // ZCRX_CTRL_EXPORT
+inline constexpr std::uint32_t ctrl_arm_event = 2; // ZCRX_CTRL_ARM_EVENT
+
+// struct zcrx_ctrl_arm_event
+struct zcrx_ctrl_arm_event {
+    std::uint32_t event_type;
+    std::uint32_t resv[11];
+};
 
 // struct zcrx_ctrl_flush_rq
 struct zcrx_ctrl_flush_rq {
@@ -171,6 +217,7 @@ struct zcrx_ctrl {
     union {
         zcrx_ctrl_export zc_export;
         zcrx_ctrl_flush_rq zc_flush;
+        zcrx_ctrl_arm_event zc_arm_event;
     };
 };
 
@@ -212,7 +259,16 @@ ZCRX_UAPI_AT(zcrx_ifq_reg, region_ptr, 24);
 ZCRX_UAPI_AT(zcrx_ifq_reg, offsets, 32);
 ZCRX_UAPI_AT(zcrx_ifq_reg, zcrx_id, 64);
 ZCRX_UAPI_AT(zcrx_ifq_reg, rx_buf_len, 68);
-ZCRX_UAPI_AT(zcrx_ifq_reg, resv, 72);
+ZCRX_UAPI_AT(zcrx_ifq_reg, event_desc, 72);
+ZCRX_UAPI_AT(zcrx_ifq_reg, resv, 80);
+
+static_assert(sizeof(zcrx_event_desc) == 96);
+ZCRX_UAPI_AT(zcrx_event_desc, user_data, 0);
+ZCRX_UAPI_AT(zcrx_event_desc, type_mask, 8);
+ZCRX_UAPI_AT(zcrx_event_desc, flags, 12);
+ZCRX_UAPI_AT(zcrx_event_desc, stats_offset, 16);
+ZCRX_UAPI_AT(zcrx_event_desc, resv2, 24);
+static_assert(sizeof(zcrx_stats) == 16);
 
 static_assert(sizeof(region_desc) == 64);
 ZCRX_UAPI_AT(region_desc, user_addr, 0);
@@ -249,6 +305,10 @@ ZCRX_UAPI_AT(query_zcrx, rq_hdr_size, 24);
 ZCRX_UAPI_AT(query_zcrx, rq_hdr_alignment, 28);
 ZCRX_UAPI_AT(query_zcrx, resv2, 32);
 
+static_assert(sizeof(query_zcrx_event) == 48);
+ZCRX_UAPI_AT(query_zcrx_event, stats_size, 4);
+ZCRX_UAPI_AT(query_zcrx_event, resv2, 16);
+
 static_assert(sizeof(query_scq) == 16);
 ZCRX_UAPI_AT(query_scq, hdr_size, 0);
 ZCRX_UAPI_AT(query_scq, hdr_alignment, 8);
@@ -259,6 +319,8 @@ ZCRX_UAPI_AT(zcrx_ctrl, op, 4);
 ZCRX_UAPI_AT(zcrx_ctrl, resv, 8);
 ZCRX_UAPI_AT(zcrx_ctrl, zc_flush, 24);
 ZCRX_UAPI_AT(zcrx_ctrl, zc_export, 24);
+ZCRX_UAPI_AT(zcrx_ctrl, zc_arm_event, 24);
+static_assert(sizeof(zcrx_ctrl_arm_event) == 48);
 static_assert(sizeof(zcrx_ctrl_export) == 48);
 ZCRX_UAPI_AT(zcrx_ctrl_export, resv1, 4);
 

@@ -3,12 +3,18 @@
 // Each try starts from a registration that would succeed and breaks one to
 // three fields of the ifq, area and region structures, of the call (nr_args,
 // the argument pointer) or of the ring: random values, zero and huge sizes,
-// pointers to unmapped, read-only, unaligned or kernel memory. The answer
-// must be success or an errno Documentation/networking/iou-zcrx.rst names;
+// pointers to unmapped, read-only, unaligned or kernel memory. Some make it
+// device-less (ZCRX_REG_NODEV): without a device, or still naming one, with
+// a dma-buf area, buffers of several pages or another flag. The answer
+// must be success or an errno Documentation/networking/iou-zcrx.rst names,
+// and exactly the one the mutation calls for where it was the only one
+// (a device-less registration that names a device is EINVAL, one that does
+// not registers, unless the kernel's query lacks the flag);
 // a registration that succeeds first gets IORING_REGISTER_ZCRX_CTRL calls,
 // valid or with one field broken, an export and imports of it into a second
 // ring (valid, or with a bad descriptor or a field an import must not set),
-// and the same queue registered again (EEXIST), then is undone by closing
+// and the same queue registered again (EEXIST; a device-less ifq has no
+// queue and registers again), then is undone by closing
 // its rings and export descriptor (and the next registration on the queue
 // must not see EEXIST for them).
 #include <sys/mman.h>
@@ -26,6 +32,7 @@
 
 #include "common.hpp"
 #include "zcrx/ifq.hpp"
+#include "zcrx/query.hpp"
 #include "zcrx/ring.hpp"
 
 namespace fuzz {
@@ -69,14 +76,27 @@ struct Try {
     uapi::zcrx_ifq_reg reg{};
     uapi::zcrx_area_reg area{};
     uapi::region_desc rd{};
+    uapi::zcrx_event_desc ev{}; // what reg.event_desc points to, if set
     unsigned nr_args = 1;
     // where the structs go: nullopt = our writable copies
     std::optional<std::uint64_t> arg_ptr, area_ptr, region_ptr;
     bool plain_ring = false; // a ring without DEFER_TASKRUN and CQE32
     std::string what;        // the mutations, for the tally
+    // The one answer a mutation allows when it is the only one of the try.
+    std::optional<int> want;
 };
 
 using Mutation = std::pair<const char *, std::function<void(Try &, std::mt19937_64 &)>>;
+
+// A valid event descriptor: both types, and statistics at the end of the
+// refill region (its entries end far below that)
+void events(Try &t) {
+    t.ev = {};
+    t.ev.type_mask = 1U << uapi::event_alloc_fail | 1U << uapi::event_copy;
+    t.ev.flags = uapi::event_desc_flag_stats;
+    t.ev.stats_offset = t.rd.size - sizeof(uapi::zcrx_stats);
+    t.reg.event_desc = reinterpret_cast<std::uintptr_t>(&t.ev);
+}
 
 std::uint64_t bad_pointer(std::mt19937_64 &rng, const Memory &m) {
     switch (pick(rng, 0, 5)) {
@@ -96,7 +116,71 @@ std::uint64_t bad_pointer(std::mt19937_64 &rng, const Memory &m) {
     }
 }
 
-std::vector<Mutation> mutations(const Memory &m) {
+// Device-less registrations (ZCRX_REG_NODEV). nodev: the kernel's query
+// reports the flag; without it, every one of them is EINVAL.
+std::vector<Mutation> nodev_mutations(bool nodev) {
+    const int accepted = nodev ? 0 : EINVAL;
+    const auto no_device = [](Try &t) {
+        t.reg.flags = uapi::reg_nodev;
+        t.reg.if_idx = 0;
+        t.reg.if_rxq = 0;
+    };
+    return {
+        {"NODEV without a device",
+         [=](Try &t, auto &) {
+             no_device(t);
+             t.want = accepted;
+         }},
+        // no device writes them: no contiguity asked, no huge pages needed
+        {"NODEV, buffers of 2 to 16 pages",
+         [=](Try &t, auto &r) {
+             no_device(t);
+             t.reg.rx_buf_len = 4096U << pick(r, 1, 4);
+             t.want = accepted;
+         }},
+        {"NODEV with the device's if_idx",
+         [](Try &t, auto &) {
+             t.reg.flags = uapi::reg_nodev;
+             t.reg.if_rxq = 0;
+             t.want = EINVAL;
+         }},
+        {"NODEV with an if_rxq",
+         [](Try &t, auto &r) {
+             t.reg.flags = uapi::reg_nodev;
+             t.reg.if_idx = 0;
+             t.reg.if_rxq = pick<std::uint32_t>(r, 1, UINT32_MAX);
+             t.want = EINVAL;
+         }},
+        {"NODEV with the device's if_idx and if_rxq",
+         [](Try &t, auto &) {
+             t.reg.flags = uapi::reg_nodev;
+             t.want = EINVAL;
+         }},
+        // the kernel copies every byte, and cannot copy into a dma-buf
+        {"NODEV, a dma-buf area",
+         [=](Try &t, auto &r) {
+             no_device(t);
+             t.area.flags = uapi::area_dmabuf;
+             t.area.dmabuf_fd = pick<std::uint32_t>(r, 0, UINT32_MAX);
+             t.area.addr = 0;
+             t.want = EINVAL;
+         }},
+        {"NODEV and IMPORT",
+         [=](Try &t, auto &) {
+             no_device(t);
+             t.reg.flags |= uapi::reg_import;
+             t.want = EINVAL;
+         }},
+        {"NODEV and an unknown flag",
+         [=](Try &t, auto &r) {
+             no_device(t);
+             t.reg.flags |= 1U << pick(r, 2, 31);
+             t.want = EINVAL;
+         }},
+    };
+}
+
+std::vector<Mutation> mutations(const Memory &m, bool nodev) {
     const auto any32 = [](std::mt19937_64 &r) {
         return one_in(r, 2) ? static_cast<std::uint32_t>(r()) : pick<std::uint32_t>(r, 1, 64);
     };
@@ -115,7 +199,7 @@ std::vector<Mutation> mutations(const Memory &m) {
             return r();
         }
     };
-    return {
+    std::vector<Mutation> all{
         {"if_idx", [any32](Try &t, auto &r) { t.reg.if_idx = one_in(r, 3) ? 1 : any32(r); }},
         {"if_rxq", [any32](Try &t, auto &r) { t.reg.if_rxq = one_in(r, 3) ? ~0U : any32(r) + 2; }},
         {"rq_entries",
@@ -127,7 +211,56 @@ std::vector<Mutation> mutations(const Memory &m) {
         {"flags", [any32](Try &t, auto &r) { t.reg.flags = any32(r); }},
         {"zcrx_id", [any32](Try &t, auto &r) { t.reg.zcrx_id = any32(r); }},
         {"rx_buf_len", [any32](Try &t, auto &r) { t.reg.rx_buf_len = any32(r); }},
-        {"__resv", [](Try &t, auto &r) { t.reg.resv[pick(r, 0, 2)] = r() | 1; }},
+        {"__resv", [](Try &t, auto &r) { t.reg.resv[pick(r, 0, 1)] = r() | 1; }},
+        // events (Linux 7.2): the descriptor's checks, each alone exact
+        {"event_desc",
+         [](Try &t, auto &) {
+             events(t);
+             t.want = 0;
+         }},
+        {"event_desc: unknown type",
+         [](Try &t, auto &r) {
+             events(t);
+             t.ev.type_mask |= 1U << pick(r, 2, 31);
+             t.want = EINVAL;
+         }},
+        {"event_desc: unknown flag",
+         [](Try &t, auto &r) {
+             events(t);
+             t.ev.flags |= 1U << pick(r, 1, 31);
+             t.want = EINVAL;
+         }},
+        {"event_desc: stats on the refill entries",
+         [](Try &t, auto &r) {
+             events(t);
+             t.ev.stats_offset = pick<std::uint64_t>(r, 0, 128) * 8;
+             t.want = EINVAL;
+         }},
+        {"event_desc: stats past the region",
+         [](Try &t, auto &r) {
+             events(t);
+             t.ev.stats_offset = one_in(r, 2) ? t.rd.size - 8 : (r() | 8) & ~7ULL;
+             t.want = EINVAL;
+         }},
+        {"event_desc: stats misaligned",
+         [](Try &t, auto &r) {
+             events(t);
+             t.ev.stats_offset -= pick<std::uint64_t>(r, 1, 7);
+             t.want = EINVAL;
+         }},
+        {"event_desc: stats offset without the flag",
+         [](Try &t, auto &) {
+             events(t);
+             t.ev.flags = 0;
+             t.want = EINVAL;
+         }},
+        {"event_desc: __resv2",
+         [](Try &t, auto &r) {
+             events(t);
+             t.ev.resv2[pick(r, 0, 8)] = r() | 1;
+             t.want = EINVAL;
+         }},
+        {"event_desc pointer", [ptr](Try &t, auto &r) { t.reg.event_desc = ptr(r); }},
         {"offsets (output)",
          [](Try &t, auto &r) { t.reg.offsets.rqes = static_cast<std::uint32_t>(r()); }},
         {"area_ptr", [ptr](Try &t, auto &r) { t.area_ptr = ptr(r); }},
@@ -180,6 +313,9 @@ std::vector<Mutation> mutations(const Memory &m) {
         {"region.mmap_offset", [](Try &t, auto &r) { t.rd.mmap_offset = r() | 1; }},
         {"region.__resv", [](Try &t, auto &r) { t.rd.resv[pick(r, 0, 3)] = r() | 1; }},
     };
+    for (Mutation &n : nodev_mutations(nodev))
+        all.push_back(std::move(n));
+    return all;
 }
 
 // IORING_REGISTER_ZCRX_CTRL on a ring whose one ifq is id: a valid flush or
@@ -193,7 +329,7 @@ void fuzz_ctrl(int fd, std::uint32_t id, std::mt19937_64 &rng, Tally &tally) {
         std::uint64_t arg = reinterpret_cast<std::uintptr_t>(&c);
         const char *kind = "ctrl: flush";
         int want = 0;
-        switch (pick(rng, 0, 6)) {
+        switch (pick(rng, 0, 7)) {
         case 0:
             break;
         case 1:
@@ -202,7 +338,7 @@ void fuzz_ctrl(int fd, std::uint32_t id, std::mt19937_64 &rng, Tally &tally) {
             want = ENXIO;
             break;
         case 2:
-            c.op = pick<std::uint32_t>(rng, uapi::ctrl_export + 1, UINT32_MAX);
+            c.op = pick<std::uint32_t>(rng, uapi::ctrl_arm_event + 1, UINT32_MAX);
             kind = "ctrl: unknown op";
             want = EOPNOTSUPP;
             break;
@@ -219,6 +355,14 @@ void fuzz_ctrl(int fd, std::uint32_t id, std::mt19937_64 &rng, Tally &tally) {
         case 5:
             nr_args = pick<unsigned>(rng, 1, UINT32_MAX);
             kind = "ctrl: nr_args";
+            want = EINVAL;
+            break;
+        case 6:
+            // the fuzzed ifqs ask for no events: nothing to arm
+            c.op = uapi::ctrl_arm_event;
+            c.zc_arm_event.event_type = one_in(rng, 2) ? pick<std::uint32_t>(rng, 0, 1)
+                                                       : static_cast<std::uint32_t>(rng());
+            kind = "ctrl: arm an event not asked for";
             want = EINVAL;
             break;
         default:
@@ -323,7 +467,9 @@ bool documented(int err) {
 int run_reg(const Settings &s) {
     std::mt19937_64 rng(s.seed);
     Memory mem = map_memory();
-    const std::vector<Mutation> muts = mutations(mem);
+    const bool nodev = zcrx::kernel_has_nodev();
+    std::printf("reg: the kernel's query %s ZCRX_REG_NODEV\n", nodev ? "reports" : "lacks");
+    const std::vector<Mutation> muts = mutations(mem, nodev);
     // the read-only page holds valid structs: readable, not writable
     std::memset(mem.ro, 0, 4096);
     if (::mprotect(mem.ro, 4 * 4096, PROT_READ) < 0)
@@ -382,8 +528,10 @@ int run_reg(const Settings &s) {
         // whose end does not fit in 64 bits
         std::uint64_t end = 0;
         const bool overflows = __builtin_add_overflow(t.area.addr, t.area.len, &end);
+        const bool alone = t.what.find('+') == std::string::npos;
         tally.add(kind, errno_string(err),
-                  err == 0 || documented(err) || (err == EOVERFLOW && overflows));
+                  alone && t.want ? err == *t.want
+                                  : err == 0 || documented(err) || (err == EOVERFLOW && overflows));
         if (err == EEXIST)
             std::printf("reg: try %llu (%s): EEXIST\n", static_cast<unsigned long long>(n),
                         t.what.c_str());
@@ -392,15 +540,20 @@ int run_reg(const Settings &s) {
             fuzz_ctrl(fd, t.reg.zcrx_id, rng, tally);
             fuzz_share(fd, t.reg.zcrx_id, rng, tally);
             // the same queue again in the same ring, outputs cleared: a ring
-            // may hold several ifqs, but a queue takes one provider
+            // may hold several ifqs, but a queue takes one provider; a
+            // device-less ifq holds no queue
             t.reg.offsets = {};
             t.reg.zcrx_id = 0;
             t.area.rq_area_token = 0;
             t.rd.mmap_offset = 0;
             const long again = ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ifq,
                                          reinterpret_cast<std::uintptr_t>(&t.reg), 1);
-            tally.add("same queue again in the ring", errno_string(again < 0 ? errno : 0),
-                      again < 0 && errno == EEXIST);
+            const int again_err = again < 0 ? errno : 0;
+            if (t.reg.flags & uapi::reg_nodev)
+                tally.add("device-less again in the ring", errno_string(again_err), again_err == 0);
+            else
+                tally.add("same queue again in the ring", errno_string(again_err),
+                          again_err == EEXIST);
             ring.reset(); // the only way to unregister
         }
     }

@@ -1,0 +1,91 @@
+// The undo log of "zcrx-nic apply": for every change apply makes to a device,
+// the step that puts it back, in the order apply made the changes. A failed
+// apply rolls back by running the log backwards, and so does "zcrx-nic
+// undo" with the log read back from the state file, which is the log as
+// text. Pure: parsing, printing and the order of the steps are tested
+// without a NIC; zcrx-nic carries the steps out.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "zcrx/ethtool.hpp"
+#include "zcrx/result.hpp"
+
+namespace zcrx::ethtool {
+
+// Back to this many combined channels.
+struct SetChannels {
+    std::uint32_t combined = 0;
+    friend bool operator==(const SetChannels &, const SetChannels &) = default;
+};
+
+// tcp-data-split back to this; unknown sets "auto", the driver's default.
+struct SetTcpDataSplit {
+    TcpDataSplit value = TcpDataSplit::unknown;
+    friend bool operator==(const SetTcpDataSplit &, const SetTcpDataSplit &) = default;
+};
+
+// The RSS indirection table back to these entries; an empty table is the
+// driver's default (spread equally over all RX queues, following the
+// channel count). The hash key and function are not part of it: apply
+// never changes them.
+struct SetRss {
+    std::vector<std::uint32_t> indir;
+    friend bool operator==(const SetRss &, const SetRss &) = default;
+};
+
+// Delete the ntuple rule at location, if it still is a rule for TCP
+// destination port `port` (is_port_rule()): a rule someone else put there
+// since is left alone.
+struct DeleteRule {
+    std::uint32_t location = 0;
+    std::uint16_t port = 0;
+    friend bool operator==(const DeleteRule &, const DeleteRule &) = default;
+};
+
+using UndoStep = std::variant<SetChannels, SetTcpDataSplit, SetRss, DeleteRule>;
+
+// How to put back `table`, the RSS table of a device with `rings` RX queues:
+// the driver's default if it is the table the driver spreads by itself
+// (equal_indir()), so that the table follows channel changes again;
+// else exactly these entries.
+[[nodiscard]] SetRss restore_rss(std::vector<std::uint32_t> table, std::uint32_t rings);
+
+// The step as a line of the state file, without the newline:
+// "set-channels 1", "set-tcp-data-split off|on|auto", "set-rss default",
+// "set-rss 0 1 0 1 ...", "delete-rule LOCATION PORT".
+[[nodiscard]] std::string to_text(const UndoStep &step);
+
+struct UndoLog {
+    // The first line of a state file: "zcrx-nic-state 2". Format 1 (zcrx-nic
+    // before the log) recorded what apply changed instead of how to undo it;
+    // parse() turns it into the steps that version's undo took.
+    static constexpr unsigned format = 2;
+
+    std::uint32_t ifindex = 0; // the device apply changed (a re-created one has none of it)
+    std::uint32_t queue = 0;
+    std::uint16_t port = 0;
+    std::vector<UndoStep> steps; // in the order apply made the changes
+
+    friend bool operator==(const UndoLog &, const UndoLog &) = default;
+
+    // Line-based text: the format line, a comment, "ifindex N", "queue N",
+    // "port N", then one line per step (to_text(step)), first step first.
+    [[nodiscard]] std::string to_text() const;
+    // What to_text() writes (blank lines and "#" comments ignored). Anything
+    // else is EINVAL, the detail naming the line and what is wrong with it.
+    [[nodiscard]] static Result<UndoLog> parse(std::string_view text);
+
+    // Calls undo(step) for every step from the last to the first, going on
+    // after a step that fails (undo returns false). Returns the steps that
+    // failed, in log order: what is still to be undone.
+    [[nodiscard]] std::vector<UndoStep>
+    run_backwards(const std::function<bool(const UndoStep &)> &undo) const;
+};
+
+} // namespace zcrx::ethtool
