@@ -320,7 +320,9 @@ std::vector<Mutation> mutations(const Memory &m, bool nodev) {
 
 // IORING_REGISTER_ZCRX_CTRL on a ring whose one ifq is id: a valid flush or
 // one thing broken, each answered with the errno the documentation gives.
-void fuzz_ctrl(int fd, std::uint32_t id, std::mt19937_64 &rng, Tally &tally) {
+// event_types: the events the ifq asked for, if known.
+void fuzz_ctrl(int fd, std::uint32_t id, std::optional<std::uint32_t> event_types,
+               std::mt19937_64 &rng, Tally &tally) {
     for (int i = 0; i < 8; ++i) {
         uapi::zcrx_ctrl c{};
         c.zcrx_id = id;
@@ -357,14 +359,19 @@ void fuzz_ctrl(int fd, std::uint32_t id, std::mt19937_64 &rng, Tally &tally) {
             kind = "ctrl: nr_args";
             want = EINVAL;
             break;
-        case 6:
-            // the fuzzed ifqs ask for no events: nothing to arm
+        case 6: {
+            // only a type the ifq asked for can be armed
+            const std::uint32_t type =
+                one_in(rng, 2) ? pick<std::uint32_t>(rng, 0, 1) : static_cast<std::uint32_t>(rng());
+            if (!event_types)
+                continue; // a descriptor the fuzzer did not write
             c.op = uapi::ctrl_arm_event;
-            c.zc_arm_event.event_type = one_in(rng, 2) ? pick<std::uint32_t>(rng, 0, 1)
-                                                       : static_cast<std::uint32_t>(rng());
-            kind = "ctrl: arm an event not asked for";
-            want = EINVAL;
+            c.zc_arm_event.event_type = type;
+            const bool asked = type < 32 && (*event_types >> type & 1);
+            kind = asked ? "ctrl: arm an event asked for" : "ctrl: arm an event not asked for";
+            want = asked ? 0 : EINVAL;
             break;
+        }
         default:
             // NULL or kernel memory: the hole of Memory may be mapped again
             // by now (the rings' own mappings), and would read as zeros
@@ -537,7 +544,12 @@ int run_reg(const Settings &s) {
                         t.what.c_str());
         if (err == 0 && !t.plain_ring) {
             ++successes;
-            fuzz_ctrl(fd, t.reg.zcrx_id, rng, tally);
+            std::optional<std::uint32_t> events;
+            if (t.reg.event_desc == 0)
+                events = 0;
+            else if (t.reg.event_desc == reinterpret_cast<std::uintptr_t>(&t.ev))
+                events = t.ev.type_mask;
+            fuzz_ctrl(fd, t.reg.zcrx_id, events, rng, tally);
             fuzz_share(fd, t.reg.zcrx_id, rng, tally);
             // the same queue again in the same ring, outputs cleared: a ring
             // may hold several ifqs, but a queue takes one provider; a
