@@ -205,6 +205,7 @@ main() {
 	step "series applies (patches/)" "$ZCRX_TOP/scripts/apply-series.sh" || finish
 	tap series "$ZCRX_TOP/scripts/check-series.sh"
 	step "debug kernel builds" "$ZCRX_TOP/scripts/build-kernel.sh" debug || finish
+	tap drivers "$ZCRX_TOP/scripts/check-drivers.sh"
 	step "ncdevmem (tools/testing/selftests/net) builds" "$ZCRX_TOP/scripts/build-ncdevmem.sh"
 	step "kselftest drivers/net/iou-zcrx builds" build_kselftest || finish
 	tap host host_tests
