@@ -76,6 +76,40 @@ main() {
 	[ "$(LD_LIBRARY_PATH=$lib ldd "$out/consumer" | awk '/libzcrx/ { print $3 }')" = \
 		"$lib/libzcrx.so.0" ]
 	result $? "the consumer loads libzcrx.so.0 from the installed tree"
+
+	# The tools and their man pages: every installed program has its page,
+	# every page formats without a warning, and each documents exactly the
+	# options the installed program's --help lists.
+	local prefix man1 tools=() t page
+	prefix=$(pkg-config --variable=prefix zcrx)
+	man1=$prefix/share/man/man1
+	for t in "$prefix"/bin/*; do
+		[ -f "$t" ] && [ -x "$t" ] && tools+=("$t")
+	done
+	[ ${#tools[@]} -gt 0 ]
+	result $? "tools installed in ${prefix#"$dest"}/bin: ${#tools[@]}"
+	rc=0
+	for t in "${tools[@]}"; do
+		[ -f "$man1/$(basename "$t").1" ] ||
+			{ echo "# $(basename "$t"): no ${man1#"$dest"}/$(basename "$t").1"; rc=1; }
+	done
+	[ ${#tools[@]} -gt 0 ] || rc=1
+	result "$rc" "every installed tool has its man page in ${man1#"$dest"}"
+	rc=0
+	for page in "$man1"/*.1; do
+		if ! groff -man -Tutf8 -ww -z "$page" >"$out/groff.log" 2>&1 ||
+			[ -s "$out/groff.log" ]; then
+			echo "# $(basename "$page") does not format cleanly:"
+			shown "$out/groff.log"
+			rc=1
+		fi
+	done
+	[ -f "$page" ] || rc=1
+	result "$rc" "every installed man page formats without a warning (groff -man -ww)"
+	"$ZCRX_TOP/scripts/check-man.py" "$man1" "${tools[@]}" >"$out/man.log" 2>&1
+	rc=$?
+	[ "$rc" -eq 0 ] || shown "$out/man.log"
+	result "$rc" "each installed man page documents exactly the options its tool's --help lists"
 	echo "1..$n"
 	return "$failed"
 }

@@ -67,7 +67,9 @@ ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
 # python3-yaml: the kernel's YNL CLI reads netdev netlink dumps with it.
 ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod procps util-linux nftables tcpdump
 	python3-yaml"
-ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev"
+# groff-base: scripts/check-install.sh formats the installed man pages.
+ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev
+	groff-base"
 # scripts/run-bench.sh: the chart of the results.
 ZCRX_PKGS_BENCH="gnuplot-nox"
 ZCRX_PKGS_SERIES="git sparse python3-ply python3-git shfmt"

@@ -97,8 +97,9 @@ send_interrupted() {
 
 # zcrx-query on the patched kernel: all three queries answered, and the
 # zcrx answer is what registration and control accept today (ZCRX_REG_IMPORT
-# and ZCRX_REG_NODEV, IORING_ZCRX_AREA_DMABUF, two control operations:
-# ZCRX_CTRL_FLUSH_RQ and _EXPORT), device-less queues named as supported.
+# and ZCRX_REG_NODEV, IORING_ZCRX_AREA_DMABUF, four control operations:
+# ZCRX_CTRL_FLUSH_RQ, _EXPORT, _ARM_EVENT and _ADD_AREA), device-less queues
+# named as supported.
 query_answers() {
 	local out
 
@@ -109,7 +110,7 @@ import json, sys
 q = json.loads(sys.argv[1])
 o, z, c = q["opcodes"], q["zcrx"], q["scq"]
 assert o["request"] == 59 and o["register"] == 37 and o["query"] == 4, o
-assert z["register_flags"] == 3 and z["area_flags"] == 1 and z["ctrl_opcodes"] == 3, z
+assert z["register_flags"] == 3 and z["area_flags"] == 1 and z["ctrl_opcodes"] == 4, z
 assert z["features"] == 3, z
 assert z["nodev"] is True, z
 a = z["rq_hdr_alignment"]
@@ -117,7 +118,7 @@ assert z["rq_hdr_size"] >= 8 and a and not a & (a - 1), z
 assert c["hdr_size"] > 0, c
 PY
 	out=$("$bin/zcrx-query") || return
-	[[ "$out" == *"zero-copy receive: register flags 0x3, area flags 0x1, control ops 3,"* ]] &&
+	[[ "$out" == *"zero-copy receive: register flags 0x3, area flags 0x1, control ops 4,"* ]] &&
 		[[ "$out" == *"device-less interface queues (ZCRX_REG_NODEV): supported"* ]]
 }
 

@@ -8,12 +8,47 @@
 
 namespace zcrx {
 
+void AreaTable::reserve(std::size_t ids) {
+    slots_.reserve(ids);
+}
+
+bool AreaTable::add(std::uint16_t id, std::span<const std::byte> bytes) noexcept {
+    if (bytes.empty() || id >= slots_.capacity() || (id < slots_.size() && slots_[id].base))
+        return false;
+    if (id >= slots_.size())
+        slots_.resize(std::size_t{id} + 1); // within capacity: no allocation
+    slots_[id] = Slot{bytes.data(), bytes.size()};
+    ++count_;
+    bytes_ += bytes.size();
+    return true;
+}
+
+const std::byte *AreaTable::resolve(std::uint64_t off, std::uint32_t len) const noexcept {
+    const AreaOffset at = decode_off(off);
+    if (at.area_id >= slots_.size())
+        return nullptr;
+    const Slot &slot = slots_[at.area_id];
+    if (!slot.base || !range_in_area(at.offset, len, slot.len))
+        return nullptr;
+    return slot.base + at.offset;
+}
+
 RefillQueue::RefillQueue(RefillRing ring, std::span<const std::byte> area, std::uint64_t area_token,
                          std::uint32_t batch, std::size_t overflow_reserve)
-    : ring_(std::move(ring)), area_(area.data()), area_len_(area.size()),
-      area_id_(decode_off(area_token).area_id),
-      batch_(std::clamp<std::uint32_t>(batch, 1, ring_.entries())) {
+    : ring_(std::move(ring)), batch_(std::clamp<std::uint32_t>(batch, 1, ring_.entries())) {
+    const std::uint16_t id = decode_off(area_token).area_id;
+    areas_.reserve(std::size_t{id} + 1);
+    (void)areas_.add(id, area);
     overflow_.reserve(overflow_reserve);
+}
+
+void RefillQueue::reserve(std::size_t ids, std::size_t buffers) {
+    areas_.reserve(ids);
+    overflow_.reserve(overflow_.capacity() + buffers);
+}
+
+bool RefillQueue::add_area(std::span<const std::byte> area, std::uint64_t area_token) noexcept {
+    return areas_.add(decode_off(area_token).area_id, area);
 }
 
 RefillQueue::~RefillQueue() {
@@ -23,12 +58,13 @@ RefillQueue::~RefillQueue() {
 }
 
 BufferHandle RefillQueue::adopt(std::uint64_t off, std::uint32_t len) noexcept {
-    if (len == 0 || !cqe_chunk_valid(off, len, area_id_, area_len_)) {
+    const std::byte *data = len != 0 ? areas_.resolve(off, len) : nullptr;
+    if (!data) {
         give_back(off, len);
         return {};
     }
     ++outstanding_;
-    return BufferHandle(this, area_ + decode_off(off).offset, off, len);
+    return BufferHandle(this, data, off, len);
 }
 
 void RefillQueue::release(std::uint64_t off, std::uint32_t len) noexcept {

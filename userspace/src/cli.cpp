@@ -99,6 +99,10 @@ Args Args::parse(std::span<const Option> options, std::span<const char *const> a
             out.given_.emplace_back(opt->name, std::nullopt);
             continue;
         }
+        if (!inline_value && opt->value_optional) {
+            out.given_.emplace_back(opt->name, std::nullopt);
+            continue;
+        }
         if (!inline_value) {
             // "--file --json" is far more likely a forgotten value than a file
             // named "--json"; "--file=--json" still works.
@@ -254,7 +258,11 @@ std::string option_help(std::span<const Option> options) {
         std::string l = o.short_name ? std::string("-") + o.short_name + ", " : "    ";
         l += "--";
         l += o.name;
-        if (o.takes_value()) {
+        if (o.takes_value() && o.value_optional) {
+            l += "[=";
+            l += o.metavar;
+            l += ']';
+        } else if (o.takes_value()) {
             l += ' ';
             l += o.metavar;
         }

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <new>
 #include <optional>
@@ -65,6 +66,11 @@ std::string register_what(const IfqConfig &c, const std::string &qname) {
 // What the kernel said to a registration, as an Error: the step, and what
 // to do, where the errno means something particular to the config.
 Error registration_error(int err, const IfqConfig &c, const std::string &qname) {
+    if (err == EINVAL && (c.event_types != 0 || c.stats) && !kernel_has_events())
+        return Error(err, register_what(c, qname) + " with events or statistics",
+                     "the kernel's query does not report ZCRX_FEATURE_EVENT",
+                     "zcrx events and copy statistics need Linux 7.2 or the zcrx series' events "
+                     "patch: register without them (no event_types, no stats)");
     if (c.no_device) {
         const std::string what = register_what(c, qname);
         if (err == EINVAL && !kernel_has_nodev())
@@ -122,7 +128,59 @@ Result<Udmabuf> make_udmabuf(std::size_t len, const std::string &qname) {
     return u;
 }
 
+// What the kernel said to ZCRX_CTRL_ADD_AREA of an area of len bytes, as
+// an Error with what to do.
+Error add_area_error(int err, std::uint32_t id, std::uint64_t len, bool huge, std::size_t areas) {
+    const std::string what = "add a " + std::to_string(len) + "-byte area to zcrx ifq " +
+                             std::to_string(id) + " (ZCRX_CTRL_ADD_AREA)";
+    switch (err) {
+    case EINVAL:
+    case EOPNOTSUPP:
+        if (!kernel_has_add_area())
+            return Error(err, what, "the kernel's query counts no ZCRX_CTRL_ADD_AREA",
+                         "areas added at run time need Linux 7.3 or the zcrx series' ADD_AREA "
+                         "patch: register a larger area instead");
+        if (areas >= max_areas)
+            return Error(err, what, "the ifq has " + std::to_string(areas) + " areas",
+                         "an ifq has at most " + std::to_string(max_areas) + " areas");
+        return Error(err, what, {},
+                     "the area must be a multiple of the buffer size (rx_buf_len), of the "
+                     "first area's kind, with the ifq's ring still open");
+    case ERANGE:
+        return Error(err, what, {},
+                     huge ? "buffers larger than a page need physically contiguous memory: "
+                            "use huge pages of at least the buffer size"
+                          : "buffers larger than a page need physically contiguous memory: "
+                            "back the area with huge pages");
+    case ENOMEM:
+        return Error(err, what, {},
+                     "the area is pinned and charged to RLIMIT_MEMLOCK: raise it (ulimit -l) "
+                     "or add a smaller area");
+    case ENXIO:
+        return Error(err, what, "no such zcrx ifq on the ring",
+                     "the ring the ifq was registered on must still hold it");
+    default:
+        return Error(err, what);
+    }
+}
+
 } // namespace
+
+std::optional<CopyStats> read_copy_stats(std::span<std::byte> region,
+                                         std::uint64_t offset) noexcept {
+    if (offset % alignof(std::uint64_t) != 0 || offset > region.size() ||
+        region.size() - offset < sizeof(uapi::zcrx_stats))
+        return std::nullopt;
+    std::byte *at = region.data() + offset;
+    if (reinterpret_cast<std::uintptr_t>(at) % std::atomic_ref<std::uint64_t>::required_alignment)
+        return std::nullopt;
+    auto *counts = reinterpret_cast<std::uint64_t *>(at);
+    CopyStats st;
+    // The kernel writes each count with one store as it copies.
+    st.copy_count = std::atomic_ref<std::uint64_t>(counts[0]).load(std::memory_order_relaxed);
+    st.copy_bytes = std::atomic_ref<std::uint64_t>(counts[1]).load(std::memory_order_relaxed);
+    return st;
+}
 
 Result<RefillRing> refill_ring_in(std::span<std::byte> region, const uapi::zcrx_offsets &offsets,
                                   std::uint32_t entries) {
@@ -268,6 +326,10 @@ Result<void> check_config(const IfqConfig &config) {
     if (config.area == AreaKind::udmabuf && config.huge_pages)
         return Error(EINVAL, "set up the area of " + qname, "huge pages and a udmabuf",
                      "a udmabuf area is a memfd's: drop --huge-pages");
+    if ((config.event_types & ~known_event_types) != 0)
+        return Error(EINVAL, "ask for zcrx events of " + qname,
+                     "unknown event types in mask " + std::to_string(config.event_types),
+                     "use event_bit(uapi::event_alloc_fail) and event_bit(uapi::event_copy)");
     return {};
 }
 
@@ -301,8 +363,9 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
         ifq.area_ = std::move(area).value();
     }
 
+    const bool events = config.event_types != 0 || config.stats;
     uapi::region_desc rd{};
-    rd.size = region_size(entries, page);
+    rd.size = config.stats ? region_size_with_stats(entries, page) : region_size(entries, page);
     if (config.region == RegionKind::user) {
         Result<Mapping> region = Mapping::anonymous(static_cast<std::size_t>(rd.size), false,
                                                     "map the refill ring for " + qname);
@@ -331,6 +394,17 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     reg.region_ptr = reinterpret_cast<std::uintptr_t>(&rd);
     reg.rx_buf_len = config.rx_buf_len;
 
+    uapi::zcrx_event_desc ev{};
+    if (events) {
+        ev.user_data = config.event_user_data;
+        ev.type_mask = config.event_types;
+        if (config.stats) {
+            ev.flags = uapi::event_desc_flag_stats;
+            ev.stats_offset = stats_offset_for(entries);
+        }
+        reg.event_desc = reinterpret_cast<std::uintptr_t>(&ev);
+    }
+
     if (const int err = register_ifq(ring.fd(), reg); err != 0)
         return registration_error(err, config, qname);
     // From here on the ifq exists until the ring is closed, even if we fail.
@@ -352,6 +426,10 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
     ifq.area_token_ = area_reg.rq_area_token;
     ifq.id_ = reg.zcrx_id;
     ifq.ring_fd_ = ring.fd();
+    ifq.rx_buf_len_ = config.rx_buf_len;
+    ifq.event_types_ = config.event_types;
+    ifq.event_user_data_ = events ? config.event_user_data : 0;
+    ifq.stats_offset_ = config.stats ? ev.stats_offset : 0;
 
     try {
         ifq.refill_ = std::make_unique<RefillQueue>(std::move(rq).value(), ifq.area_.bytes(),
@@ -375,6 +453,105 @@ Result<void> Ifq::flush_refill() {
             return Error(err, "flush the refill ring of zcrx ifq " + std::to_string(id_), {},
                          ctrl_hint(err));
     } while (refill_->unpublished() != 0);
+    return {};
+}
+
+Result<Ifq::AddedArea> Ifq::add_area(std::uint64_t size, bool huge_pages) {
+    const std::uint64_t page = page_size();
+    const std::uint64_t len = (size + page - 1) & ~(page - 1);
+    const std::string qname = "zcrx ifq " + std::to_string(id_);
+    const std::string what = "add a " + std::to_string(size) + "-byte area to " + qname;
+    const std::uint64_t buf = rx_buf_len_ != 0 ? rx_buf_len_ : page;
+    if (len == 0 || len > max_area_len)
+        return Error(EINVAL, what, {}, "use an area of one page up to 2^48 bytes");
+    if (len % buf != 0)
+        return Error(EINVAL, what, "not a multiple of the " + std::to_string(buf) + "-byte buffers",
+                     "every area of an ifq is cut into buffers of one size: use a multiple of it");
+    if (area_kind_ == AreaKind::udmabuf && huge_pages)
+        return Error(EINVAL, what, "huge pages and a udmabuf",
+                     "the ifq's areas are udmabufs, a memfd's memory: do without huge pages");
+    if (area_count() >= max_areas)
+        return Error(EINVAL, what, "the ifq has " + std::to_string(area_count()) + " areas",
+                     "an ifq has at most " + std::to_string(max_areas) + " areas");
+
+    Fd dmabuf; // the kernel takes its own reference
+    Mapping mem;
+    if (area_kind_ == AreaKind::udmabuf) {
+        Result<Udmabuf> u = make_udmabuf(static_cast<std::size_t>(len), qname);
+        if (!u)
+            return std::move(u).error();
+        dmabuf = std::move(u.value().dmabuf);
+        mem = std::move(u.value().view);
+    } else {
+        Result<Mapping> m = Mapping::anonymous(static_cast<std::size_t>(len), huge_pages,
+                                               "map an added area for " + qname);
+        if (!m)
+            return std::move(m).error();
+        mem = std::move(m).value();
+    }
+    // Room for what the kernel's answer needs, before asking: once it has
+    // added the area, its buffers arrive and must resolve. Any id the
+    // kernel may give (another ring holding the ifq may have added areas
+    // meanwhile) fits.
+    try {
+        added_areas_.reserve(added_areas_.size() + 1);
+        refill_->reserve(max_areas, static_cast<std::size_t>(len / buf));
+    } catch (const std::bad_alloc &) {
+        return Error(ENOMEM, what, "no memory for the area table", "");
+    }
+
+    uapi::zcrx_area_reg area_reg{};
+    area_reg.addr = reinterpret_cast<std::uintptr_t>(mem.bytes().data());
+    area_reg.len = len;
+    if (dmabuf) {
+        area_reg.flags = uapi::area_dmabuf;
+        area_reg.dmabuf_fd = static_cast<std::uint32_t>(dmabuf.get());
+        area_reg.addr = 0;
+    }
+    uapi::zcrx_ctrl ctrl{};
+    ctrl.zcrx_id = id_;
+    ctrl.op = uapi::ctrl_add_area;
+    ctrl.zc_area.area_ptr = reinterpret_cast<std::uintptr_t>(&area_reg);
+    if (const int err = zcrx_ctrl(ring_fd_, ctrl); err != 0)
+        return add_area_error(err, id_, len, huge_pages, area_count());
+
+    AddedArea added;
+    added.token = area_reg.rq_area_token;
+    added.id = decode_off(added.token).area_id;
+    added.bytes = len;
+    // The kernel has the area now: it stays mapped whatever follows.
+    const std::span<const std::byte> bytes = mem.bytes();
+    added_areas_.push_back(std::move(mem)); // reserved: does not throw
+    // The ids the kernel hands out are new and below max_areas, for which
+    // room was made: only a kernel breaking that makes this fail.
+    if (!refill_->add_area(bytes, added.token))
+        return Error(EBADMSG, what,
+                     "the kernel returned area id " + std::to_string(added.id) +
+                         ", which is taken or out of range",
+                     "the kernel and this library disagree on area ids");
+    return added;
+}
+
+Result<void> Ifq::arm_event(std::uint32_t type) {
+    const std::string what =
+        "arm zcrx event " + std::to_string(type) + " of ifq " + std::to_string(id_);
+    if ((event_types_ & event_bit(type)) == 0)
+        return Error(EINVAL, what, "not asked for at registration",
+                     "arm only the types of IfqConfig::event_types");
+    uapi::zcrx_ctrl ctrl{};
+    ctrl.zcrx_id = id_;
+    ctrl.op = uapi::ctrl_arm_event;
+    ctrl.zc_arm_event.event_type = type;
+    if (const int err = zcrx_ctrl(ring_fd_, ctrl); err != 0) {
+        if ((err == EINVAL || err == EOPNOTSUPP) && !kernel_has_events())
+            return Error(err, what, "the kernel's query does not report ZCRX_FEATURE_EVENT",
+                         "zcrx events need Linux 7.2 or the zcrx series' events patch");
+        if (err == EINVAL)
+            return Error(err, what, {},
+                         "only the ring that registered the ifq arms its events, while it is "
+                         "open");
+        return Error(err, what, {}, ctrl_hint(err));
+    }
     return {};
 }
 

@@ -62,6 +62,24 @@ bool kernel_has_nodev() {
     return s && has_nodev(*s);
 }
 
+bool has_add_area(const Support &support) noexcept {
+    return support.zcrx && support.zcrx->nr_ctrl_opcodes > uapi::ctrl_add_area;
+}
+
+bool kernel_has_add_area() {
+    const Result<Support> s = query();
+    return s && has_add_area(*s);
+}
+
+bool has_events(const Support &support) noexcept {
+    return support.zcrx && (support.zcrx->features & uapi::zcrx_feature_event) != 0;
+}
+
+bool kernel_has_events() {
+    const Result<Support> s = query();
+    return s && has_events(*s);
+}
+
 Result<Support> query() {
     uapi::query_opcode opcodes{};
     uapi::query_zcrx zcrx{};

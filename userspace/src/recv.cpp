@@ -1,5 +1,6 @@
 #include "zcrx/recv.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstddef>
 #include <cstring>
@@ -121,6 +122,7 @@ Receive::Event Receive::on_cqe(const io_uring_cqe &cqe) noexcept {
     switch (c.kind) {
     case CqeKind::data: {
         stats_.bytes += c.len;
+        stats_.largest = std::max(stats_.largest, c.len);
         idle_rearms_ = 0;
         if (!c.more && !done_)
             needs_arm_ = true; // ended without saying why: carry on

@@ -379,3 +379,107 @@ static_assert(std::is_nothrow_move_assignable_v<BufferHandle>);
 static_assert(std::is_nothrow_destructible_v<BufferHandle>);
 static_assert(!std::is_move_constructible_v<RefillQueue>);
 static_assert(!std::is_copy_constructible_v<RefillQueue>);
+
+// Several areas (ZCRX_CTRL_ADD_AREA): a completion's top bits pick the area.
+
+TEST_CASE("an area table resolves an offset in the area its id names", "[buffer][areas]") {
+    Area first(4);
+    Area second(2);
+    zcrx::AreaTable t;
+    t.reserve(3);
+    REQUIRE(t.add(0, first.bytes()));
+    REQUIRE(t.add(2, second.bytes()));
+    CHECK(t.size() == 2);
+    CHECK(t.bytes() == 6 * page);
+    CHECK(t.resolve(zcrx::encode_off(0, page + 3), 10) == first.mem.data() + page + 3);
+    CHECK(t.resolve(zcrx::encode_off(2, page + 3), 10) == second.mem.data() + page + 3);
+    CHECK(t.area(2).data() == second.mem.data());
+    CHECK(t.area(2).size() == 2 * page);
+    CHECK(t.area(1).empty());
+}
+
+TEST_CASE("an area table rejects chunks outside their area and unknown ids", "[buffer][areas]") {
+    Area first(4);
+    Area second(2);
+    zcrx::AreaTable t;
+    t.reserve(2);
+    REQUIRE(t.add(0, first.bytes()));
+    REQUIRE(t.add(1, second.bytes()));
+    CHECK(t.resolve(zcrx::encode_off(1, 2 * page - 10), 10) != nullptr); // last bytes
+    // in bounds of the first area, but past the end of the second
+    CHECK(t.resolve(zcrx::encode_off(1, 2 * page - 10), 11) == nullptr);
+    CHECK(t.resolve(zcrx::encode_off(1, 3 * page), 1) == nullptr);
+    CHECK(t.resolve(zcrx::encode_off(2, 0), 1) == nullptr);      // no such area
+    CHECK(t.resolve(zcrx::encode_off(0xffff, 0), 1) == nullptr); // far beyond the table
+}
+
+TEST_CASE("an area table takes each id once, and only where room was made", "[buffer][areas]") {
+    Area a(1);
+    Area b(1);
+    zcrx::AreaTable t;
+    t.reserve(2);
+    REQUIRE(t.add(1, a.bytes()));
+    CHECK_FALSE(t.add(1, b.bytes())); // taken
+    CHECK_FALSE(t.add(0, {}));        // empty
+    CHECK(t.size() == 1);
+    CHECK(t.resolve(zcrx::encode_off(1, 0), 1) == a.mem.data());
+    // an id far past the room reserve() made is refused, not allocated for
+    CHECK_FALSE(t.add(1000, b.bytes()));
+    CHECK(t.resolve(zcrx::encode_off(1000, 0), 1) == nullptr);
+    CHECK(t.size() == 1);
+}
+
+TEST_CASE("a queue hands out buffers of an added area from its own mapping", "[buffer][areas]") {
+    KernelSide k(16);
+    Area first(4);
+    Area added(2);
+    RefillQueue q(k.ring(), first.bytes(), zcrx::area_token(0), 1, 4);
+    q.reserve(2, 2);
+    REQUIRE(q.add_area(added.bytes(), zcrx::area_token(1)));
+    CHECK(q.areas().size() == 2);
+
+    BufferHandle h = q.adopt(zcrx::encode_off(1, page + 5), 100);
+    REQUIRE(h);
+    CHECK(h.data().data() == added.mem.data() + page + 5);
+    CHECK(h.data()[0] == added.mem[page + 5]);
+    BufferHandle h0 = q.adopt(zcrx::encode_off(0, page + 5), 100);
+    REQUIRE(h0);
+    CHECK(h0.data().data() == first.mem.data() + page + 5);
+    h.reset();
+    h0.reset();
+    // each goes back under the offset it came with: area id and all
+    const std::vector<zcrx_rqe> got = k.consume();
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].off == zcrx::encode_off(1, page + 5));
+    CHECK(got[1].off == zcrx::encode_off(0, page + 5));
+}
+
+TEST_CASE("a queue rejects a chunk outside an added area, and is given it back",
+          "[buffer][areas]") {
+    KernelSide k(16);
+    Area first(4);
+    Area added(2);
+    RefillQueue q(k.ring(), first.bytes(), zcrx::area_token(0), 1, 4);
+    q.reserve(2, 2);
+    REQUIRE(q.add_area(added.bytes(), zcrx::area_token(1)));
+    // fits the first area, not the (smaller) added one
+    CHECK_FALSE(q.adopt(zcrx::encode_off(1, 3 * page), 10));
+    // an area the queue was never told about
+    CHECK_FALSE(q.adopt(zcrx::encode_off(2, 0), 10));
+    CHECK(q.outstanding() == 0);
+    const std::vector<zcrx_rqe> got = k.consume();
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].off == zcrx::encode_off(1, 3 * page));
+}
+
+TEST_CASE("a queue refuses an area whose id it has, or made no room for", "[buffer][areas]") {
+    KernelSide k(16);
+    Area first(4);
+    Area added(2);
+    RefillQueue q(k.ring(), first.bytes(), zcrx::area_token(0), 1, 4);
+    CHECK_FALSE(q.add_area(added.bytes(), zcrx::area_token(0))); // the first's id
+    q.reserve(2, 2);
+    CHECK(q.add_area(added.bytes(), zcrx::area_token(1)));
+    CHECK_FALSE(q.add_area(added.bytes(), zcrx::area_token(1)));
+    CHECK(q.areas().size() == 2);
+}

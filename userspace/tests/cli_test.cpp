@@ -214,6 +214,26 @@ TEST_CASE("option help lists every option in aligned columns", "[cli]") {
                                         "      --x                       short\n");
 }
 
+TEST_CASE("an option with an optional value takes it only after '='", "[cli]") {
+    constexpr cli::Option opt[] = {{"grow", "SIZE", "grow", 0, true}, {"json", "", "JSON"}};
+    const std::vector<const char *> bare{"--grow", "2M"};
+    const cli::Args a = cli::Args::parse(opt, bare);
+    CHECK(a.has("grow"));
+    CHECK_FALSE(a.value("grow").has_value());
+    REQUIRE(a.positional().size() == 1);
+    CHECK(a.positional()[0] == "2M");
+
+    const std::vector<const char *> valued{"--grow=2M", "--json"};
+    const cli::Args b = cli::Args::parse(opt, valued);
+    CHECK(b.value("grow") == "2M");
+    CHECK(b.has("json"));
+
+    const std::vector<const char *> none{"--json"};
+    CHECK_FALSE(cli::Args::parse(opt, none).has("grow"));
+    CHECK(cli::option_help(opt) == "      --grow[=SIZE]  grow\n"
+                                   "      --json         JSON\n");
+}
+
 TEST_CASE("guard maps a usage error to 2 and other exceptions to the tool's status", "[cli]") {
     CHECK(cli::guard("t", 3, [] { return 7; }) == 7);
     CHECK(cli::guard("t", 3, []() -> int { throw UsageError("bad"); }) == cli::exit_usage);

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -265,6 +266,60 @@ TEST_CASE("a device-less registration the kernel does not know is EINVAL naming 
     CHECK(contains(ifq.error().message(), "needs Linux 7.1 or the zcrx series' NODEV patch"));
 }
 
+TEST_CASE("statistics sit right past the refill entries, 8-byte aligned", "[ifq][stats]") {
+    CHECK(zcrx::stats_offset_for(1) == 64 + 16);
+    CHECK(zcrx::stats_offset_for(64) == 64 + 64 * 16);
+    CHECK(zcrx::stats_offset_for(4096) == 64 + 4096 * 16);
+    int bad = 0;
+    for (std::uint32_t n = 1; n <= zcrx::max_rq_entries; n <<= 1) {
+        const std::uint64_t off = zcrx::stats_offset_for(n);
+        // past where the kernel puts the entries, aligned, inside the region
+        bad += off < kernel_offsets.rqes + std::uint64_t{n} * 16 || off % 8 != 0 ||
+               off + sizeof(zcrx::uapi::zcrx_stats) > zcrx::region_size_with_stats(n, page);
+    }
+    CHECK(bad == 0);
+}
+
+TEST_CASE("the region grows by a page where the statistics do not fit", "[ifq][stats]") {
+    // 64 + 252 * 16 fills a page exactly: the statistics need a second one
+    CHECK(zcrx::region_size(252, page) == page);
+    CHECK(zcrx::region_size_with_stats(252, page) == 2 * page);
+    // room to spare: no growth
+    CHECK(zcrx::region_size_with_stats(64, page) == zcrx::region_size(64, page));
+    CHECK(zcrx::region_size_with_stats(4096, page) == zcrx::region_size(4096, page));
+}
+
+TEST_CASE("copy statistics are read where the kernel keeps them", "[ifq][stats]") {
+    Region region(page);
+    const std::uint64_t off = zcrx::stats_offset_for(64);
+    region.mem[off / 8] = 7;           // copy_count
+    region.mem[off / 8 + 1] = 1 << 20; // copy_bytes
+    const std::optional<zcrx::CopyStats> st = zcrx::read_copy_stats(region.bytes(), off);
+    REQUIRE(st);
+    CHECK(st->copy_count == 7);
+    CHECK(st->copy_bytes == 1 << 20);
+}
+
+TEST_CASE("copy statistics outside the region or misaligned are not read", "[ifq][stats]") {
+    Region region(page);
+    CHECK_FALSE(zcrx::read_copy_stats(region.bytes(), page - 8));        // half outside
+    CHECK_FALSE(zcrx::read_copy_stats(region.bytes(), page + 64));       // past the end
+    CHECK_FALSE(zcrx::read_copy_stats(region.bytes(), 84));              // not 8-aligned
+    CHECK(zcrx::read_copy_stats(region.bytes(), page - 16).has_value()); // the last 16 bytes
+}
+
+TEST_CASE("an event mask with types the library does not know is refused", "[ifq][events]") {
+    zcrx::IfqConfig c;
+    c.if_index = 3;
+    c.event_types = zcrx::known_event_types | zcrx::event_bit(5);
+    const zcrx::Result<void> r = zcrx::check_config(c);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().err == EINVAL);
+    CHECK(contains(r.error().message(), "unknown event types"));
+    c.event_types = zcrx::known_event_types;
+    CHECK(zcrx::check_config(c).ok());
+}
+
 TEST_CASE("the library's defaults are valid requests", "[ifq]") {
     const zcrx::IfqConfig c;
     CHECK(zcrx::rq_entries_for(c.rq_entries) == c.rq_entries);
@@ -272,6 +327,8 @@ TEST_CASE("the library's defaults are valid requests", "[ifq]") {
     CHECK(c.region == zcrx::RegionKind::user);
     CHECK(c.refill_batch >= 1);
     CHECK_FALSE(c.no_device);
+    CHECK(c.event_types == 0); // events and statistics only when asked for
+    CHECK_FALSE(c.stats);
 }
 
 static_assert(!std::is_copy_constructible_v<zcrx::Ifq>);

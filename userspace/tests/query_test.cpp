@@ -64,3 +64,30 @@ TEST_CASE("a zcrx answer without ZCRX_REG_NODEV says they do not", "[query][node
 TEST_CASE("no zcrx answer says device-less ifqs do not register", "[query][nodev]") {
     CHECK_FALSE(zcrx::has_nodev(zcrx::Support{}));
 }
+
+TEST_CASE("a zcrx answer counting four control operations has ZCRX_CTRL_ADD_AREA",
+          "[query][areas]") {
+    zcrx::Support s;
+    s.zcrx = u::query_zcrx{};
+    s.zcrx->nr_ctrl_opcodes = 4;
+    CHECK(zcrx::has_add_area(s));
+}
+
+TEST_CASE("a zcrx answer counting three control operations has no ZCRX_CTRL_ADD_AREA",
+          "[query][areas]") {
+    zcrx::Support s;
+    s.zcrx = u::query_zcrx{};
+    s.zcrx->nr_ctrl_opcodes = 3;
+    CHECK_FALSE(zcrx::has_add_area(s));
+    CHECK_FALSE(zcrx::has_add_area(zcrx::Support{}));
+}
+
+TEST_CASE("ZCRX_FEATURE_EVENT in the zcrx answer says events are there", "[query][events]") {
+    zcrx::Support s;
+    s.zcrx = u::query_zcrx{};
+    s.zcrx->features = u::zcrx_feature_rx_page_size;
+    CHECK_FALSE(zcrx::has_events(s));
+    s.zcrx->features |= u::zcrx_feature_event;
+    CHECK(zcrx::has_events(s));
+    CHECK_FALSE(zcrx::has_events(zcrx::Support{}));
+}

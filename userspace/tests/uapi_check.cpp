@@ -184,6 +184,11 @@ SAME_FIELD(zcrx_ctrl, zc_arm_event, u::zcrx_ctrl, zc_arm_event);
 SAME_STRUCT(zcrx_ctrl_arm_event, u::zcrx_ctrl_arm_event);
 SAME_FIELD(zcrx_ctrl_arm_event, event_type, u::zcrx_ctrl_arm_event, event_type);
 SAME_FIELD(zcrx_ctrl_arm_event, __resv, u::zcrx_ctrl_arm_event, resv);
+SAME_VALUE(ZCRX_CTRL_ADD_AREA, u::ctrl_add_area);
+SAME_FIELD(zcrx_ctrl, zc_area, u::zcrx_ctrl, zc_area);
+SAME_STRUCT(zcrx_ctrl_add_area, u::zcrx_ctrl_add_area);
+SAME_FIELD(zcrx_ctrl_add_area, area_ptr, u::zcrx_ctrl_add_area, area_ptr);
+SAME_FIELD(zcrx_ctrl_add_area, __resv, u::zcrx_ctrl_add_area, resv);
 
 SAME_STRUCT(io_uring_query_scq, u::query_scq);
 SAME_FIELD(io_uring_query_scq, hdr_size, u::query_scq, hdr_size);

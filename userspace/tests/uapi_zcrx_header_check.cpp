@@ -1,5 +1,5 @@
 // Compile-time proof that <linux/io_uring/zcrx.h> stands on its own with
-// upstream 7.1 and 7.2 layouts: a program that includes only that header (no
+// upstream 7.1, 7.2 and 7.3 layouts: a program that includes only that header (no
 // <linux/io_uring.h>, no zcrx/uapi.hpp) sees every zcrx structure and
 // constant, at the sizes and offsets upstream fixed. The numbers are
 // upstream's, written out here, not taken from this library's copy. Only
@@ -32,6 +32,8 @@ static_assert(ZCRX_FEATURE_EVENT == 2);
 static_assert(ZCRX_EVENT_ALLOC_FAIL == 0);
 static_assert(ZCRX_EVENT_COPY == 1);
 static_assert(ZCRX_EVENT_DESC_FLAG_STATS == 1);
+// areas added at run time (upstream 7.3)
+static_assert(ZCRX_CTRL_ADD_AREA == 3);
 
 // Registration.
 static_assert(sizeof(io_uring_zcrx_ifq_reg) == 96);
@@ -83,6 +85,9 @@ ZCRX_HEADER_AT(zcrx_ctrl, zc_flush, 24);
 static_assert(sizeof(zcrx_ctrl_export) == 48);
 ZCRX_HEADER_AT(zcrx_ctrl_export, zcrx_fd, 0);
 static_assert(sizeof(zcrx_ctrl_flush_rq) == 48);
+ZCRX_HEADER_AT(zcrx_ctrl, zc_area, 24);
+static_assert(sizeof(zcrx_ctrl_add_area) == 48);
+ZCRX_HEADER_AT(zcrx_ctrl_add_area, area_ptr, 0);
 
 #undef ZCRX_HEADER_AT
 
@@ -104,5 +109,15 @@ static_assert(nodev_reg().flags == 2 && nodev_reg().if_idx == 0 && nodev_reg().i
     return ctrl;
 }
 static_assert(flush_of(3).zcrx_id == 3 && flush_of(3).op == 0);
+
+// And one that adds an area to a live ifq (7.3).
+[[maybe_unused]] constexpr zcrx_ctrl add_area_of(__u32 id, __u64 area_reg_addr) {
+    zcrx_ctrl ctrl{};
+    ctrl.zcrx_id = id;
+    ctrl.op = ZCRX_CTRL_ADD_AREA;
+    ctrl.zc_area.area_ptr = area_reg_addr;
+    return ctrl;
+}
+static_assert(add_area_of(1, 0x1000).op == 3 && add_area_of(1, 0x1000).zc_area.area_ptr == 0x1000);
 
 } // namespace

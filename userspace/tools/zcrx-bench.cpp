@@ -98,11 +98,11 @@ constexpr std::string_view mode_help(Mode m) noexcept {
 
 constexpr cli::Option options[] = {
     {"ifname", "DEV", "the receiving interface (required)"},
-    {"queue", "Q", "its RX queue that PORT is steered to, for zcrx (required)"},
-    {"modes", "LIST", "receive modes, comma-separated (default epoll,uring,zcrx,trunc)"},
+    {"queue", "Q", "its RX queue PORT is steered to, for zcrx (required)"},
+    {"modes", "LIST", "receive modes (default epoll,uring,zcrx,trunc)"},
     {"rounds", "N", "rounds; every mode runs once per round (default 5)"},
     {"size", "SIZE", "bytes per run (default 1G; suffixes K M G T)"},
-    {"copy-port", "P", "port for the copying modes, kept off Q (default PORT + 1)"},
+    {"copy-port", "P", "the copying modes' port, kept off Q (default PORT+1)"},
     {"sender-netns", "PATH", "send from this network namespace (e.g. /run/netns/a)"},
     {"sender-cpu", "N", "pin the sending thread to CPU N"},
     {"receiver-cpu", "N", "pin the receiving thread to CPU N"},
@@ -113,7 +113,7 @@ constexpr cli::Option options[] = {
     {"area-size", "SIZE", "zcrx: memory area (default 64M)"},
     {"rq-entries", "N", "zcrx: refill ring entries (default 4096)"},
     {"huge-pages", "", "zcrx: back the area with huge pages (MAP_HUGETLB)"},
-    {"rx-buf-len", "SIZE", "zcrx: bytes per receive buffer (default: a page; needs --huge-pages)"},
+    {"rx-buf-len", "SIZE", "zcrx: bytes per receive buffer (default: a page)"},
     {"verify", "", "check every byte received (slower: not for timing)"},
     {"json", "", "print the results as one JSON object on stdout"},
     {"quiet", "", "no progress lines on stderr"},
@@ -121,52 +121,20 @@ constexpr cli::Option options[] = {
 };
 
 std::string help_text() {
-    std::string s =
-        "Usage: zcrx-bench --ifname DEV --queue Q [OPTIONS] ADDRESS PORT\n"
-        "\n"
-        "Receive one TCP flow at a time on ADDRESS, sent by a thread of this program,\n"
-        "in each receive mode in turn, for --rounds rounds (the modes alternate, so\n"
-        "that a machine that slows down mid-run slows every mode alike), and report\n"
-        "per mode the median and the spread (min-max) of:\n"
-        "  Gbit/s          payload throughput, from the first byte asked for to the end\n"
-        "  rx CPU s/GiB    busy time of the receiving CPU (--receiver-cpu, /proc/stat)\n"
-        "  all CPU s/GiB   busy time of all CPUs\n"
-        "  compl/GiB       completions: recv() calls that returned data (epoll, trunc)\n"
-        "                  or CQEs (uring, zcrx)\n"
-        "and the ratios of the medians to epoll's and to trunc's.\n"
-        "\n"
-        "Modes:\n"
-        "  epoll  epoll_wait, then recv() into a --read-size user buffer until EAGAIN\n"
-        "  uring  io_uring multishot recv into a ring of provided buffers (copying)\n"
-        "  zcrx   io_uring zero-copy receive on queue Q of DEV, each buffer given back\n"
-        "         as soon as it is seen\n"
-        "  trunc  as epoll, with MSG_TRUNC: the data is dropped without being touched,\n"
-        "         the ceiling of what any receiver can do\n"
-        "\n"
-        "zcrx receives on PORT, which must be steered to queue Q (zcrx-nic apply DEV\n"
-        "--queue Q --port PORT); the copying modes use --copy-port, which must not be\n"
-        "(zcrx-nic keeps RSS off Q). The sender sends a prefilled buffer with io_uring\n"
-        "SEND_ZC, so that it costs little; with --sender-netns it runs in another\n"
-        "network namespace (the netdevsim pair's other port). Pin the sender and the\n"
-        "receiver to different CPUs, with the NAPI threads of each one's port beside\n"
-        "it, for the receiver to be what is measured: its CPU's busy share is printed\n"
-        "(rx busy; tx busy for the sender's).\n"
-        "\n"
-        "Under an emulator absolute figures say little; the ratios measured in one run\n"
-        "are the result. Figures are marked with the hypervisor (TCG, KVM) if any.\n"
-        "\n"
-        "Options:\n";
+    std::string s = "Usage: zcrx-bench --ifname DEV --queue Q [OPTIONS] ADDRESS PORT\n"
+                    "\n"
+                    "Receive one TCP flow at a time, sent by a thread of this program, in each\n"
+                    "receive mode in turn (epoll, uring, zcrx, trunc) for --rounds rounds; report\n"
+                    "per mode throughput, CPU time and completions per GiB (medians, spreads)\n"
+                    "and the ratios to epoll and trunc. PORT must be steered to queue Q,\n"
+                    "--copy-port must not be.\n"
+                    "\n"
+                    "Options:\n";
     s += cli::option_help(options);
     s += "\n"
-         "Registering the zcrx queue needs CAP_NET_ADMIN, entering another network\n"
-         "namespace CAP_SYS_ADMIN. Run inside the receiving device's namespace.\n"
-         "\n"
-         "Exit status:\n"
-         "  0  every run received every byte (and verified them, with --verify)\n"
-         "  1  data error: a run failed, lost bytes, or data did not verify\n"
-         "  2  usage error\n"
-         "  3  setup error: the message says what to check\n"
-         "  4  a feature is missing: the kernel lacks zcrx or the device cannot host it\n";
+         "Exit status: 0 ok, 1 data error, 2 usage error, 3 setup or runtime error,\n"
+         "4 a feature is missing. See zcrx-bench(1) for the modes, the figures and\n"
+         "the set-up.\n";
     return s;
 }
 

@@ -25,62 +25,37 @@ namespace {
 namespace cli = zcrx::cli;
 
 constexpr cli::Option options[] = {
-    {"ifname", "DEV", "the interface whose RX queue is fuzzed (required but for query)"},
+    {"ifname", "DEV", "the interface (required but for query)"},
     {"queue", "Q", "the RX queue (required but for query)"},
-    {"port", "PORT", "refill, lifecycle: accept zcrx-send's stream on PORT (required)"},
-    {"seed", "S", "seed of the random inputs (default 1; printed: a run replays with it)"},
-    {"count", "N", "inputs to try: hostile entries, SQEs, registrations or cycles"},
+    {"port", "PORT", "refill, lifecycle: zcrx-send's stream comes to PORT"},
+    {"seed", "S", "seed of the random inputs (default 1)"},
+    {"count", "N", "inputs to try (entries, SQEs, registrations, cycles)"},
     {"seconds", "T", "stop trying new inputs after T seconds"},
     {"area-size", "SIZE", "refill: the area (default 64M)"},
     {"rq-entries", "N", "refill: refill ring entries (default 1024)"},
-    {"chaos", "N", "refill: then N entries whose answer depends on timing (default 0)"},
+    {"chaos", "N", "refill: then N timing-dependent entries (default 0)"},
     {"help", "", "show this help and exit", 'h'},
 };
 
 std::string help_text() {
-    std::string s =
-        "Usage: zcrx-fuzz refill|sqe|reg|lifecycle|charge --ifname DEV --queue Q [OPTIONS]\n"
-        "       zcrx-fuzz query [OPTIONS]\n"
-        "\n"
-        "Fuzz io_uring zero-copy receive on RX queue Q of DEV (set up with zcrx-nic\n"
-        "apply) and check every answer the kernel gives:\n"
-        "\n"
-        "  refill     receive zcrx-send's stream on --port, verify every byte when its\n"
-        "             completion arrives, and write --count hostile refill entries among\n"
-        "             the legitimate ones; the kernel's bad-entry count must be exactly\n"
-        "             the number of entries it had to reject. Prints \"refill: hostile\n"
-        "             phase over\" when done: stop the sender then, the stream is\n"
-        "             verified to its end. With --chaos, a chaos phase comes before\n"
-        "             that line: duplicates and entries for buffers still held, whose\n"
-        "             answer depends on timing; the data is then only counted, and the\n"
-        "             kernel must reject no more entries than it was given.\n"
-        "  sqe        random RECV_ZC SQEs (every field, files of every kind) on a\n"
-        "             loopback connection; each must end with the documented errno\n"
-        "  reg        random registration structures; each answer must be success\n"
-        "             or a documented errno (exactly EINVAL for a device-less one,\n"
-        "             ZCRX_REG_NODEV, that names a device or a dma-buf area); each\n"
-        "             success also gets random IORING_REGISTER_ZCRX_CTRL calls,\n"
-        "             answered as documented\n"
-        "  lifecycle  under zcrx-send's stream on --port: close rings and SIGKILL\n"
-        "             receivers at random moments, registering the queue again at once\n"
-        "  charge     after the others, as the same user without CAP_IPC_LOCK: an area\n"
-        "             as large as RLIMIT_MEMLOCK allows registers, so every closed\n"
-        "             ring's charge is back (waiting up to --seconds, default 20, for\n"
-        "             draining pools); one page more fails with ENOMEM\n"
-        "  query      random IORING_REGISTER_QUERY chains (unknown queries, odd sizes,\n"
-        "             reserved fields, bad pointers, loops); the return, every header\n"
-        "             and every answer buffer must be exactly as predicted. Needs no\n"
-        "             NIC queue\n"
-        "\n"
-        "All but charge need at least one of --count and --seconds. Prints the inputs tried\n"
-        "per kind with each answer's count; unexpected answers make it fail. At the\n"
-        "end it waits for the rings' pinned memory (VmPin) to go back to zero.\n"
-        "\n"
-        "Options:\n";
+    std::string s = "Usage: zcrx-fuzz refill|sqe|reg|lifecycle|charge --ifname DEV --queue Q\n"
+                    "                 [OPTIONS]\n"
+                    "       zcrx-fuzz query [OPTIONS]\n"
+                    "\n"
+                    "Fuzz io_uring zero-copy receive on RX queue Q of DEV and check every answer:\n"
+                    "  refill     hostile refill entries under zcrx-send's stream on --port\n"
+                    "  sqe        random RECV_ZC SQEs on a loopback connection\n"
+                    "  reg        random registrations, and ZCRX_CTRL calls on each success\n"
+                    "  lifecycle  rings closed and receivers killed under zcrx-send's stream\n"
+                    "  charge     closed rings' memlock charge is back (without CAP_IPC_LOCK)\n"
+                    "  query      random IORING_REGISTER_QUERY chains (needs no NIC queue)\n"
+                    "All but charge need --count or --seconds.\n"
+                    "\n"
+                    "Options:\n";
     s += cli::option_help(options);
     s += "\n"
          "Exit status: 0 every answer as expected, 1 an unexpected answer or bad data,\n"
-         "2 usage error, 3 setup error.\n";
+         "2 usage error, 3 setup error. See zcrx-fuzz(1) for details.\n";
     return s;
 }
 

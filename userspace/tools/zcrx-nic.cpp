@@ -37,7 +37,7 @@ constexpr std::string_view default_state_dir = "/run/zcrx-nic";
 
 constexpr cli::Option show_options[] = {
     {"json", "", "print one JSON object instead of text"},
-    {"state-dir", "DIR", "where apply records what it changed (default /run/zcrx-nic)"},
+    {"state-dir", "DIR", "apply's state files (default /run/zcrx-nic)"},
     {"help", "", "show this help and exit", 'h'},
 };
 
@@ -45,8 +45,8 @@ constexpr cli::Option apply_options[] = {
     {"queue", "Q", "the RX queue to dedicate to zero-copy receive (required)"},
     {"port", "P", "TCP destination port to steer to queue Q (required)"},
     {"channels", "N", "first set this many combined channels"},
-    {"ip", "4|6|both", "which ntuple rules to add: tcp4, tcp6 or both (default both)"},
-    {"state-dir", "DIR", "where to record what was changed (default /run/zcrx-nic)"},
+    {"ip", "4|6|both", "ntuple rules for tcp4, tcp6 or both (default both)"},
+    {"state-dir", "DIR", "where to log the undo steps (default /run/zcrx-nic)"},
     {"help", "", "show this help and exit", 'h'},
 };
 
@@ -55,55 +55,33 @@ constexpr cli::Option split_options[] = {
 };
 
 constexpr cli::Option undo_options[] = {
-    {"port", "P", "without a record of apply: remove the rules steering port P"},
-    {"state-dir", "DIR", "where apply recorded what it changed (default /run/zcrx-nic)"},
+    {"port", "P", "without apply's log: remove the rules steering port P"},
+    {"state-dir", "DIR", "apply's state files (default /run/zcrx-nic)"},
     {"help", "", "show this help and exit", 'h'},
 };
 
 std::string help_text() {
-    std::string s =
-        "Usage: zcrx-nic show DEV [--json]\n"
-        "       zcrx-nic apply DEV --queue Q --port P [--channels N] [--ip 4|6|both]\n"
-        "       zcrx-nic undo DEV [--port P]\n"
-        "       zcrx-nic split DEV on|off|auto\n"
-        "\n"
-        "Set up one RX queue of a NIC for io_uring zero-copy receive, talking ethtool\n"
-        "netlink (channels, ring parameters) and the SIOCETHTOOL ioctl (RSS table,\n"
-        "ntuple rules) directly, so it works where the ethtool binary is too old.\n"
-        "\n"
-        "  show   channels, ring parameters with tcp-data-split, the RSS indirection\n"
-        "         table and the ntuple rules, as far as the device reports them; which\n"
-        "         RX queues a memory provider (io_uring, dmabuf) holds, and the page\n"
-        "         pools, from the netdev netlink family\n"
-        "  apply  [set N combined channels,] turn tcp-data-split on, spread RSS equally\n"
-        "         over every RX queue but Q, add rules \"flow-type tcp4|tcp6 dst-port P\n"
-        "         action Q\"; before each change it logs how to undo it, in a state file\n"
-        "         under --state-dir; if a step fails, the log is run backwards. Applied\n"
-        "         again, it first undoes the earlier setup\n"
-        "  undo   run the log backwards: delete the rules apply added (if still there\n"
-        "         and still its own), put back the RSS table, tcp-data-split and the\n"
-        "         channel count as they were; steps that fail stay logged for another\n"
-        "         undo. Without a log only --port P does anything: it removes the rules\n"
-        "         steering port P\n"
-        "  split  set tcp-data-split alone (auto: the driver's default), as\n"
-        "         \"ethtool -G DEV tcp-data-split on\" does where ethtool is new enough\n"
-        "\n"
-        "show options:\n";
+    std::string s = "Usage: zcrx-nic show DEV [--json] [--state-dir DIR]\n"
+                    "       zcrx-nic apply DEV --queue Q --port P [--channels N] [--ip 4|6|both]\n"
+                    "                          [--state-dir DIR]\n"
+                    "       zcrx-nic undo DEV [--port P] [--state-dir DIR]\n"
+                    "       zcrx-nic split DEV on|off|auto\n"
+                    "\n"
+                    "Set up one RX queue of a NIC for io_uring zero-copy receive, and undo it:\n"
+                    "  show   channels, rings, RSS, ntuple rules, memory providers, page pools\n"
+                    "  apply  tcp-data-split on, RSS off Q, port P steered to Q; logs the undo\n"
+                    "  undo   run apply's log backwards (without one: remove port P's rules)\n"
+                    "  split  set tcp-data-split alone\n"
+                    "\n"
+                    "show options:\n";
     s += cli::option_help(show_options);
     s += "apply options:\n";
     s += cli::option_help(apply_options);
     s += "undo options:\n";
     s += cli::option_help(undo_options);
     s += "\n"
-         "Changing settings needs CAP_NET_ADMIN. Run inside the device's network\n"
-         "namespace (ip netns exec NS zcrx-nic ...).\n"
-         "\n"
-         "Exit status:\n"
-         "  0  done\n"
-         "  2  usage error\n"
-         "  3  runtime error: the message names the step, the device and the errno\n"
-         "  4  the device lacks a feature the command needs (EOPNOTSUPP); apply leaves\n"
-         "     the device as it found it\n";
+         "Exit status: 0 done, 2 usage error, 3 runtime error, 4 the device lacks a\n"
+         "feature. See zcrx-nic(1) for details.\n";
     return s;
 }
 

@@ -22,22 +22,14 @@ constexpr cli::Option options[] = {
 std::string help_text() {
     std::string s = "Usage: zcrx-query [--json]\n"
                     "\n"
-                    "Ask the kernel what its io_uring supports (IORING_REGISTER_QUERY, without a\n"
-                    "ring): the opcode counts and the setup, enter and SQE flags and features it\n"
-                    "accepts; for zero-copy receive, the registration and area flags, control\n"
-                    "operations and features, and the refill queue header's size and alignment,\n"
-                    "and whether an interface queue can be registered without a device\n"
-                    "(ZCRX_REG_NODEV, Linux 7.1: zcrx-recv --nodev); the SQ/CQ ring header's\n"
-                    "size and alignment.\n"
+                    "Ask the kernel what its io_uring and zero-copy receive support\n"
+                    "(IORING_REGISTER_QUERY; needs no ring, NIC or privilege).\n"
                     "\n"
                     "Options:\n";
     s += cli::option_help(options);
     s += "\n"
-         "Exit status:\n"
-         "  0  the kernel answered and has zero-copy receive\n"
-         "  2  usage error\n"
-         "  3  the query failed\n"
-         "  4  the kernel cannot answer the query, or has no zero-copy receive\n";
+         "Exit status: 0 the kernel has zero-copy receive, 2 usage error, 3 the query\n"
+         "failed, 4 no answer or no zero-copy receive. See zcrx-query(1) for details.\n";
     return s;
 }
 

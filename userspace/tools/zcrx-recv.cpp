@@ -30,12 +30,14 @@
 #include "zcrx/pattern.hpp"
 #include "zcrx/query.hpp"
 #include "zcrx/recv.hpp"
+#include "zcrx/recv_tool.hpp"
 #include "zcrx/result.hpp"
 #include "zcrx/ring.hpp"
 
 namespace {
 
 namespace cli = zcrx::cli;
+namespace rt = zcrx::recv_tool;
 using zcrx::Error;
 using zcrx::Fd;
 using zcrx::Result;
@@ -51,6 +53,17 @@ constexpr std::uint64_t max_connections = 1024;
 constexpr std::uint64_t accept_tag = ~std::uint64_t{0};
 // the most queues one ring receives on
 constexpr std::size_t max_queues = 16;
+// user_data of the event CQEs of the queue (lane) i: event_tag - i
+constexpr std::uint64_t event_tag = accept_tag - max_queues;
+// the events asked for where the kernel has them
+constexpr std::uint32_t wanted_events =
+    zcrx::event_bit(zcrx::uapi::event_alloc_fail) | zcrx::event_bit(zcrx::uapi::event_copy);
+constexpr std::size_t event_types = 2; // their numbers are below this
+// An event type is armed again this long after it fired, not at once: a
+// queue starved of buffers fails an allocation on every NAPI poll, and
+// waking the receiver for each one costs more than it tells (on netdevsim
+// it even breaks up the coalescing of segments into large buffers).
+constexpr std::chrono::milliseconds event_rearm_pause{250};
 
 constexpr cli::Option options[] = {
     {"ifname", "DEV[,DEV...]", "the NIC(s) receiving (required but for --nodev)"},
@@ -70,6 +83,8 @@ constexpr cli::Option options[] = {
     {"verify", "", "check every stream against zcrx-send's pattern"},
     {"checksum", "", "print each stream's POSIX cksum (compare with: cksum < FILE)"},
     {"expect-bytes", "SIZE", "every connection must carry exactly SIZE bytes"},
+    {"grow", "SIZE", "add an area of SIZE (default: --area-size) when buffers run out", 0, true},
+    {"grow-max", "N", "with --grow: add at most N areas per queue (default 16)"},
     {"json", "", "print the results as one JSON object on stdout"},
     {"help", "", "show this help and exit", 'h'},
 };
@@ -127,6 +142,15 @@ std::string help_text() {
         "count stays 0); completions and the refill ring work as with a device. The\n"
         "area is memory, not a dma-buf; --rx-buf-len needs no huge pages.\n"
         "\n"
+        "Where the kernel has zcrx events (Linux 7.2), zcrx-recv asks to be told when\n"
+        "data is copied and when buffers run out (again 250 ms after each time), and\n"
+        "has the kernel count its copies. It reports when the copy fallback first\n"
+        "kicked in (seconds into the transfer), why as far as the kernel's counts tell,\n"
+        "the copies counted and how often buffers ran out. --grow (Linux 7.3,\n"
+        "ZCRX_CTRL_ADD_AREA) adds an area of SIZE (default: the first area's size, a\n"
+        "multiple of the buffer size) each time buffers run out, up to --grow-max\n"
+        "areas per queue.\n"
+        "\n"
         "Options:\n";
     s += cli::option_help(options);
     s += "\n"
@@ -144,8 +168,8 @@ std::string help_text() {
          "  3  setup error: the interface, the ring, registering the queue, or the\n"
          "     listening socket; the message says what to check\n"
          "  4  a feature is missing: the kernel lacks zcrx (RECV_ZC, DEFER_TASKRUN,\n"
-         "     CQE32, or for --nodev ZCRX_REG_NODEV) or the device cannot host it\n"
-         "     (EOPNOTSUPP, ENODATA)\n";
+         "     CQE32, for --nodev ZCRX_REG_NODEV, for --grow events and\n"
+         "     ZCRX_CTRL_ADD_AREA) or the device cannot host it (EOPNOTSUPP, ENODATA)\n";
     return s;
 }
 
@@ -174,6 +198,7 @@ struct Settings {
     bool checksum = false;
     std::optional<std::uint64_t> expect_bytes;
     bool json = false;
+    rt::GrowSettings grow; // --grow, --grow-max
 };
 
 struct Connection {
@@ -235,6 +260,14 @@ struct Listener {
     bool accept_armed = false;
     std::optional<int> accept_res;
     std::uint32_t accepted = 0;
+    // its ifq's events, and what --grow did about them
+    std::uint32_t rearm = 0; // event bits that fired, to be armed again
+    std::array<Clock::time_point, event_types> fired_at{}; // by type, the last time
+    bool ran_out = false;                                  // ALLOC_FAIL fired since the last look
+    std::uint64_t alloc_fail_events = 0;
+    std::uint64_t copy_events = 0;
+    std::optional<Clock::time_point> first_copy;
+    std::uint64_t areas_added = 0;
 };
 
 // Everything the receive loop works on. Set up in order, torn down in reverse:
@@ -242,8 +275,12 @@ struct Listener {
 class Receiver {
 public:
     // Receives on ring, each listener's connections through its ifq.
-    Receiver(const Settings &s, zcrx::Ring &ring, std::vector<Listener> listeners)
-        : s_(s), ring_(ring), listeners_(std::move(listeners)), backlog_(s.hold) {
+    // event_ring: the ring the ifqs' events come on, if not ring (the one
+    // that registered them, when ring imported the queue).
+    Receiver(const Settings &s, zcrx::Ring &ring, std::vector<Listener> listeners,
+             zcrx::Ring *event_ring = nullptr)
+        : s_(s), ring_(ring), event_ring_(event_ring), listeners_(std::move(listeners)),
+          backlog_(s.hold) {
         // no reallocation: CQEs are routed by index, accepts write peer
         conns_.reserve(std::size_t{s.connections} * listeners_.size());
     }
@@ -262,6 +299,18 @@ public:
     [[nodiscard]] std::size_t held_peak() const noexcept { return held_peak_; }
     // --hold: how often the consumer caught up after hold_idle without data.
     [[nodiscard]] std::uint64_t idle_drains() const noexcept { return idle_drains_; }
+    [[nodiscard]] const std::vector<Listener> &listeners() const noexcept { return listeners_; }
+    // Why --grow stopped adding areas, if it failed.
+    [[nodiscard]] const std::optional<Error> &grow_error() const noexcept { return grow_error_; }
+    // When the first connection was accepted, if one was.
+    [[nodiscard]] std::optional<Clock::time_point> first_start() const {
+        if (conns_.empty())
+            return std::nullopt;
+        Clock::time_point first = conns_.front().start;
+        for (const Connection &c : conns_)
+            first = std::min(first, c.start);
+        return first;
+    }
     // From the first accept to the last end of stream.
     [[nodiscard]] double seconds() const {
         if (conns_.empty())
@@ -291,6 +340,8 @@ private:
             if (Result<void> r = wait(); !r)
                 return r;
             ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
+            if (event_ring_) // events only: no data arrives there
+                event_ring_->for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
             flush_all();
             if (Result<void> r = after_batch(); !r)
                 return r;
@@ -364,6 +415,12 @@ private:
             l.accept_res = cqe.res;
             return;
         }
+        if (cqe.user_data <= event_tag && cqe.user_data > event_tag - listeners_.size()) {
+            Listener &l = listeners_[event_tag - cqe.user_data];
+            if (const std::optional<zcrx::ZcrxEvent> ev = l.ifq->event_of(cqe.user_data, cqe.res))
+                on_event(l, *ev);
+            return;
+        }
         if (cqe.user_data >= conns_.size() || !conns_[cqe.user_data].rx) {
             // not ours (none is expected): back to the connection's queue,
             // or the first one's, which counts it as a bad entry if wrong
@@ -396,8 +453,62 @@ private:
             c.end = Clock::now();
     }
 
+    // An ifq's event CQE: note what fired, to act on after the batch.
+    static void on_event(Listener &l, zcrx::ZcrxEvent ev) noexcept {
+        const Clock::time_point now = Clock::now();
+        for (std::size_t type = 0; type < event_types; ++type)
+            if (ev.has(static_cast<std::uint32_t>(type)))
+                l.fired_at[type] = now;
+        if (ev.alloc_fail()) {
+            ++l.alloc_fail_events;
+            l.ran_out = true;
+        }
+        if (ev.copy()) {
+            ++l.copy_events;
+            if (!l.first_copy)
+                l.first_copy = now;
+        }
+        l.rearm |= ev.fired & l.ifq->event_types();
+    }
+
+    // What the events call for: with --grow, an area more for an ifq that
+    // ran out of buffers (before the receives it starved are re-armed);
+    // then the types that fired are armed again, event_rearm_pause after
+    // they fired (ALLOC_FAIL at once after an area was added: the new area
+    // may not be enough). A failure to grow is said once and ends growing;
+    // the receive goes on.
+    void handle_events() {
+        const Clock::time_point now = Clock::now();
+        for (Listener &l : listeners_) {
+            if (l.ran_out && s_.grow.enabled && !grow_error_ && l.areas_added < s_.grow.max) {
+                Result<zcrx::Ifq::AddedArea> added =
+                    l.ifq->add_area(s_.grow.area_size, s_.huge_pages);
+                if (added) {
+                    ++l.areas_added;
+                    l.fired_at[zcrx::uapi::event_alloc_fail] = Clock::time_point{};
+                } else {
+                    std::fprintf(stderr, "zcrx-recv: --grow: %s\n",
+                                 added.error().message().c_str());
+                    grow_error_ = std::move(added).error();
+                }
+            }
+            l.ran_out = false;
+            for (std::uint32_t type = 0; l.rearm != 0 && type < event_types; ++type) {
+                if (!(l.rearm & zcrx::event_bit(type)) ||
+                    now - l.fired_at[type] < event_rearm_pause)
+                    continue;
+                l.rearm &= ~zcrx::event_bit(type);
+                if (Result<void> r = l.ifq->arm_event(type); !r && !arm_failed_) {
+                    std::fprintf(stderr, "zcrx-recv: %s\n", r.error().message().c_str());
+                    arm_failed_ = true;
+                }
+            }
+        }
+    }
+
     // The work that may allocate or fail: new connections, re-arms, endings.
     Result<void> after_batch() {
+        handle_events();
         for (std::size_t i = 0; i < listeners_.size(); ++i) {
             Listener &l = listeners_[i];
             if (!l.accept_res)
@@ -466,12 +577,15 @@ private:
 
     const Settings &s_;
     zcrx::Ring &ring_;
+    zcrx::Ring *event_ring_;
     std::vector<Listener> listeners_; // never resized: accepts write into them
     std::vector<Connection> conns_;
     std::size_t ended_ = 0;
     zcrx::BufferBacklog backlog_; // --hold; before its buffers' queue goes
     std::size_t held_peak_ = 0;   // the most buffers backlog_ ever held
     std::uint64_t idle_drains_ = 0;
+    std::optional<Error> grow_error_;
+    bool arm_failed_ = false; // said once
 };
 
 // The verdict on one connection's data: "" if it is good.
@@ -506,13 +620,89 @@ RefillTotals refill_totals(const std::vector<zcrx::Ifq> &ifqs) {
     return t;
 }
 
+// What the events, the kernel's copy statistics and --grow said, over the
+// ring's ifqs.
+struct EventTotals {
+    bool events = false; // asked for (the kernel has them)
+    std::uint64_t alloc_fail = 0;
+    std::uint64_t copy = 0;
+    std::optional<double> first_copy_s; // seconds into the transfer
+    std::optional<zcrx::CopyStats> stats;
+    rt::CopyCause cause = rt::CopyCause::unknown;
+    std::uint64_t areas = 0;
+    std::uint64_t areas_added = 0;
+};
+
+EventTotals event_totals(const Settings &s, const Receiver &r, const std::vector<zcrx::Ifq> &ifqs,
+                         const std::optional<zcrx::KernelIfqStats> &kst, bool events) {
+    EventTotals t;
+    t.events = events;
+    std::optional<Clock::time_point> first_copy;
+    for (const Listener &l : r.listeners()) {
+        t.alloc_fail += l.alloc_fail_events;
+        t.copy += l.copy_events;
+        t.areas_added += l.areas_added;
+        if (l.first_copy && (!first_copy || *l.first_copy < *first_copy))
+            first_copy = l.first_copy;
+    }
+    if (const auto start = r.first_start(); first_copy && start)
+        t.first_copy_s = seconds_between(*start, *first_copy);
+    for (const zcrx::Ifq &q : ifqs) {
+        t.areas += q.area_count();
+        if (const std::optional<zcrx::CopyStats> st = q.stats()) {
+            zcrx::CopyStats sum = t.stats.value_or(zcrx::CopyStats{});
+            sum.copy_count += st->copy_count;
+            sum.copy_bytes += st->copy_bytes;
+            t.stats = sum;
+        }
+    }
+    // the statistics count every copy; fdinfo, where there are none
+    if (t.stats || kst)
+        t.cause = rt::copy_cause(
+            s.nodev, kst ? std::optional<std::uint64_t>(kst->zero_copy_bytes) : std::nullopt,
+            t.stats ? t.stats->copy_bytes : kst->copy_bytes);
+    return t;
+}
+
 // Percentage of a in a + b, 0 if both are 0.
 double share(std::uint64_t a, std::uint64_t b) {
     return a + b ? 100.0 * static_cast<double>(a) / static_cast<double>(a + b) : 0.0;
 }
 
+void print_events_text(const Settings &s, const Receiver &r, const EventTotals &t) {
+    if (t.cause == rt::CopyCause::none && !t.first_copy_s)
+        std::printf("copy fallback: none (%s)\n",
+                    std::string(rt::copy_cause_text(t.cause)).c_str());
+    else if (t.first_copy_s)
+        std::printf("copy fallback: first at %.3f s into the transfer; why: %s\n", *t.first_copy_s,
+                    std::string(rt::copy_cause_text(t.cause)).c_str());
+    else
+        std::printf("copy fallback: %s; why: %s\n",
+                    t.events ? "when is unknown (no copy event)"
+                             : "when is unknown (no zcrx events: Linux 7.2 has them)",
+                    std::string(rt::copy_cause_text(t.cause)).c_str());
+    if (t.stats)
+        std::printf("kernel stats: %llu copies, %llu bytes copied\n",
+                    static_cast<unsigned long long>(t.stats->copy_count),
+                    static_cast<unsigned long long>(t.stats->copy_bytes));
+    if (t.events)
+        std::printf("buffers ran out: %llu times (ALLOC_FAIL events), %llu copy events\n",
+                    static_cast<unsigned long long>(t.alloc_fail),
+                    static_cast<unsigned long long>(t.copy));
+    if (s.grow.enabled)
+        std::printf("areas: %llu in all, %llu added by --grow (%s each, at most %llu per "
+                    "queue)%s%s\n",
+                    static_cast<unsigned long long>(t.areas),
+                    static_cast<unsigned long long>(t.areas_added),
+                    cli::format_size(s.grow.area_size).c_str(),
+                    static_cast<unsigned long long>(s.grow.max),
+                    r.grow_error() ? "; stopped: " : "",
+                    r.grow_error() ? r.grow_error()->message().c_str() : "");
+}
+
 void print_text(const Settings &s, const Receiver &r, const std::vector<zcrx::Ifq> &ifqs,
-                const std::optional<zcrx::KernelIfqStats> &kst, bool flushed) {
+                const std::optional<zcrx::KernelIfqStats> &kst, bool flushed,
+                const EventTotals &ev) {
     const std::vector<Connection> &conns = r.connections();
     zcrx::ReceiveStats total;
     for (std::size_t i = 0; i < conns.size(); ++i) {
@@ -521,6 +711,7 @@ void print_text(const Settings &s, const Receiver &r, const std::vector<zcrx::If
         total.bytes += st.bytes;
         total.cqes += st.cqes;
         total.rearms += st.rearms;
+        total.largest = std::max(total.largest, st.largest);
         const double sec = seconds_between(c.start, c.end);
         std::printf("connection %zu from %s: %llu bytes in %.3f s, %.3f Gbit/s, %llu cqes, "
                     "%llu re-arms",
@@ -544,6 +735,7 @@ void print_text(const Settings &s, const Receiver &r, const std::vector<zcrx::If
         r.seconds(), gbit_per_s(total.bytes, r.seconds()),
         static_cast<unsigned long long>(total.cqes), static_cast<unsigned long long>(total.rearms),
         static_cast<unsigned long long>(rq.returned), static_cast<unsigned long long>(rq.batches));
+    std::printf("largest completion: %u bytes\n", total.largest);
     if (s.hold)
         std::printf("held back: at most %zu of --hold %llu buffers at once; %llu catch-ups "
                     "(all given back after %lld ms without data)\n",
@@ -567,10 +759,12 @@ void print_text(const Settings &s, const Receiver &r, const std::vector<zcrx::If
         std::printf("refill ring: not flushed (no IORING_REGISTER_ZCRX_CTRL)\n");
     if (s.shared_ring)
         std::printf("shared ring: received on a second ring that imported the queue\n");
+    print_events_text(s, r, ev);
 }
 
 void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::Ifq> &ifqs,
-                const std::optional<zcrx::KernelIfqStats> &kst, bool flushed, bool ok) {
+                const std::optional<zcrx::KernelIfqStats> &kst, bool flushed, const EventTotals &ev,
+                bool ok) {
     zcrx::JsonWriter j;
     j.begin_object();
     const Lane &first = s.lanes.front();
@@ -605,6 +799,7 @@ void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::If
         total.bytes += st.bytes;
         total.cqes += st.cqes;
         total.rearms += st.rearms;
+        total.largest = std::max(total.largest, st.largest);
         const double sec = seconds_between(c.start, c.end);
         j.begin_object().key("id").value(std::uint64_t{i + 1}).key("peer").value(c.peer);
         j.key("queue");
@@ -650,6 +845,7 @@ void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::If
     const double sec = r.seconds();
     j.key("seconds").value(sec).key("gbit_per_s").value(gbit_per_s(total.bytes, sec));
     j.key("cqes").value(total.cqes).key("rearms").value(total.rearms);
+    j.key("largest_cqe").value(std::uint64_t{total.largest});
     j.key("buffers_returned").value(rq.returned).key("refill_batches").value(rq.batches);
     j.key("buffers_held_peak").value(std::uint64_t{r.held_peak()});
     j.key("hold_idle_drains").value(r.idle_drains());
@@ -670,6 +866,47 @@ void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::If
         j.null();
     j.key("refill").begin_object().key("flushed").value(flushed);
     j.key("unread").value(rq.unread).end_object();
+    // events and statistics (null where the kernel has none), areas
+    j.key("events");
+    if (ev.events)
+        j.begin_object()
+            .key("alloc_fail")
+            .value(ev.alloc_fail)
+            .key("copy")
+            .value(ev.copy)
+            .end_object();
+    else
+        j.null();
+    j.key("stats");
+    if (ev.stats)
+        j.begin_object()
+            .key("copy_count")
+            .value(ev.stats->copy_count)
+            .key("copy_bytes")
+            .value(ev.stats->copy_bytes)
+            .end_object();
+    else
+        j.null();
+    j.key("copy_fallback").begin_object().key("first_seconds");
+    if (ev.first_copy_s)
+        j.value(*ev.first_copy_s);
+    else
+        j.null();
+    j.key("cause").value(rt::copy_cause_name(ev.cause));
+    j.key("reason").value(rt::copy_cause_text(ev.cause)).end_object();
+    j.key("areas").value(ev.areas).key("areas_added").value(ev.areas_added);
+    j.key("grow");
+    if (s.grow.enabled) {
+        j.begin_object().key("area_size").value(s.grow.area_size).key("max").value(s.grow.max);
+        j.key("error");
+        if (r.grow_error())
+            j.value(r.grow_error()->message());
+        else
+            j.null();
+        j.end_object();
+    } else {
+        j.null();
+    }
     j.key("ok").value(ok).end_object();
     std::printf("%s\n", j.str().c_str());
 }
@@ -732,6 +969,22 @@ int run(const Settings &s) {
         return cli::exit_unsupported;
     }
 
+    // Events and copy statistics where the kernel has them; --grow needs
+    // them, and areas added at run time.
+    const bool events = zcrx::kernel_has_events();
+    if (s.grow.enabled && !events) {
+        std::fprintf(stderr, "zcrx-recv: --grow: the kernel has no zcrx events "
+                             "(ZCRX_FEATURE_EVENT) to say when buffers run out: it needs Linux "
+                             "7.2 or later, or the zcrx patch series\n");
+        return cli::exit_unsupported;
+    }
+    if (s.grow.enabled && !zcrx::kernel_has_add_area()) {
+        std::fprintf(stderr, "zcrx-recv: --grow: the kernel cannot add areas to a live queue "
+                             "(ZCRX_CTRL_ADD_AREA): it needs Linux 7.3 or later, or the zcrx "
+                             "patch series\n");
+        return cli::exit_unsupported;
+    }
+
     // One interface queue per lane, all on this ring, each with its own zcrx_id
     std::vector<zcrx::Ifq> ifqs;
     ifqs.reserve(s.lanes.size());
@@ -751,6 +1004,11 @@ int run(const Settings &s) {
         ic.rx_buf_len = s.rx_buf_len;
         ic.area = s.area;
         ic.region = s.region;
+        if (events) {
+            ic.event_types = wanted_events;
+            ic.event_user_data = event_tag - ifqs.size();
+            ic.stats = true;
+        }
         Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
         if (!ifq) // a kernel without the device-less mode refuses it with EINVAL
             return setup_failure(ifq.error(),
@@ -784,7 +1042,9 @@ int run(const Settings &s) {
         listeners[i].fd = std::move(fd).value();
     }
 
-    Receiver receiver(s, importer ? *importer : *ring, std::move(listeners));
+    // events come on the ring that registered the queues
+    Receiver receiver(s, importer ? *importer : *ring, std::move(listeners),
+                      importer ? &*ring : nullptr);
     const Result<void> ran = receiver.run();
     if (!ran)
         std::fprintf(stderr, "zcrx-recv: %s\n", ran.error().message().c_str());
@@ -811,10 +1071,11 @@ int run(const Settings &s) {
                          conns[i].peer.c_str(), problem.c_str());
             ok = false;
         }
+    const EventTotals ev = event_totals(s, receiver, ifqs, kst, events);
     if (s.json)
-        print_json(s, receiver, ifqs, kst, flushed, ok);
+        print_json(s, receiver, ifqs, kst, flushed, ev, ok);
     else
-        print_text(s, receiver, ifqs, kst, flushed);
+        print_text(s, receiver, ifqs, kst, flushed, ev);
     return ok ? cli::exit_ok : cli::exit_data;
 }
 
@@ -880,6 +1141,7 @@ int main(int argc, char **argv) {
             if (args.has("expect-bytes"))
                 s.expect_bytes = args.size_or("expect-bytes", 0, 0, UINT64_MAX);
             s.json = args.has("json");
+            s.grow = rt::parse_grow(args, s.area_size, page, buf);
             return run(s);
         });
 }

@@ -44,42 +44,28 @@ constexpr std::uint64_t max_chunk = 64 * 1024 * 1024;
 constexpr std::uint64_t max_connections = 1024;
 
 constexpr cli::Option options[] = {
-    {"size", "SIZE", "bytes each connection sends (default 1G; suffixes K M G T)"},
-    {"file", "PATH", "send this regular file instead, whole, on each connection"},
+    {"size", "SIZE", "bytes each connection sends (default 1G)"},
+    {"file", "PATH", "send this regular file, whole, on each connection"},
     {"connections", "N", "parallel connections, each its own stream (default 1)"},
     {"chunk", "SIZE", "bytes per send() (default 128K, at most 64M)"},
-    {"rate", "SIZE", "pace each connection at SIZE bytes per second (suffixes K M G)"},
+    {"rate", "SIZE", "pace each connection at SIZE bytes per second"},
     {"json", "", "print the results as one JSON object on stdout"},
     {"verify-file", "PATH", "do not connect: check that PATH holds the pattern"},
     {"help", "", "show this help and exit", 'h'},
 };
 
 std::string help_text() {
-    std::string s =
-        "Usage: zcrx-send [OPTIONS] HOST PORT\n"
-        "       zcrx-send --verify-file PATH [--size SIZE] [--json]\n"
-        "\n"
-        "Connect to HOST PORT over TCP (IPv4 or IPv6) and send a stream whose every byte\n"
-        "is a function of its stream offset alone, so that a receiver can verify any\n"
-        "chunk on its own (zcrx/pattern.hpp). After sending, a connection half-closes and\n"
-        "waits for the peer to close; the time measured runs from the start to then.\n"
-        "Prints bytes and throughput per connection and in total. SIGINT stops the\n"
-        "sending early: each connection half-closes and waits as above, and what was\n"
-        "sent is printed (a second SIGINT, or SIGTERM, kills at once).\n"
-        "\n"
-        "With --verify-file, check instead that PATH holds the pattern from stream\n"
-        "offset 0 (and, with --size, exactly SIZE bytes): what a receiver that saved\n"
-        "one stream to a file got.\n"
-        "\n"
-        "Options:\n";
+    std::string s = "Usage: zcrx-send [OPTIONS] HOST PORT\n"
+                    "       zcrx-send --verify-file PATH [--size SIZE] [--json]\n"
+                    "\n"
+                    "Send TCP streams of a verifiable pattern (or a file) to HOST PORT, or\n"
+                    "check that a file holds the pattern. SIGINT stops the sending early.\n"
+                    "\n"
+                    "Options:\n";
     s += cli::option_help(options);
     s += "\n"
-         "Exit status:\n"
-         "  0  everything was sent, or what was sent until SIGINT stopped it\n"
-         "     (or, with --verify-file, the file holds the pattern)\n"
-         "  1  runtime error: the message names the step that failed and its errno\n"
-         "  2  usage error\n"
-         "  3  --verify-file: the data differs from the pattern or has the wrong size\n";
+         "Exit status: 0 ok, 1 --verify-file: the data differs, 2 usage error,\n"
+         "3 runtime error. See zcrx-send(1) for details.\n";
     return s;
 }
 

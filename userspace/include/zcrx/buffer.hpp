@@ -8,6 +8,10 @@
 // but the shared tail is published with one release store per `batch`
 // entries, or when flush() is called.
 //
+// An ifq may have several areas (ZCRX_CTRL_ADD_AREA, Linux 7.3): the top
+// bits of a completion's offset name the area (its id), and the queue
+// resolves them through its AreaTable to where that area is mapped.
+//
 // Threading: a RefillQueue and all of its handles belong to one thread.
 // Lifetime: handles must be gone before their queue (an Ifq owns it); the
 // queue asserts this in debug builds.
@@ -25,6 +29,46 @@
 namespace zcrx {
 
 class RefillQueue;
+
+// The areas of one ifq by area id: where each one is mapped and how long it
+// is. The memory is not owned, and must stay mapped while the table (and any
+// handle pointing into it) lives. Lookups do not allocate; room for ids is
+// made by reserve(), at setup.
+class AreaTable {
+public:
+    AreaTable() noexcept = default;
+
+    // Make room for area ids below ids, so that add() of such an id does
+    // not allocate. Throws std::bad_alloc (setup only).
+    void reserve(std::size_t ids);
+
+    // Known from now on: the area with id, mapped at bytes. False if the id
+    // is taken, bytes is empty, or no room was reserved for it.
+    [[nodiscard]] bool add(std::uint16_t id, std::span<const std::byte> bytes) noexcept;
+
+    // Where the chunk of a completion (off as zcrx_cqe::off, len bytes)
+    // lies: nullptr unless its area is known and holds all of it.
+    [[nodiscard]] const std::byte *resolve(std::uint64_t off, std::uint32_t len) const noexcept;
+
+    // The area with id; empty if none.
+    [[nodiscard]] std::span<const std::byte> area(std::uint16_t id) const noexcept {
+        return id < slots_.size() ? std::span<const std::byte>(slots_[id].base, slots_[id].len)
+                                  : std::span<const std::byte>();
+    }
+    // How many areas are known.
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    // Their bytes in all.
+    [[nodiscard]] std::uint64_t bytes() const noexcept { return bytes_; }
+
+private:
+    struct Slot {
+        const std::byte *base = nullptr; // nullptr: no area with this id
+        std::uint64_t len = 0;
+    };
+    std::vector<Slot> slots_; // by area id
+    std::size_t count_ = 0;
+    std::uint64_t bytes_ = 0;
+};
 
 class BufferHandle {
 public:
@@ -90,6 +134,17 @@ public:
     RefillQueue(RefillRing ring, std::span<const std::byte> area, std::uint64_t area_token,
                 std::uint32_t batch, std::size_t overflow_reserve);
 
+    // Before an area is added: room for areas of ids below ids and for
+    // buffers more returns that may find the ring full. Throws
+    // std::bad_alloc (setup only); adds nothing.
+    void reserve(std::size_t ids, std::size_t buffers);
+    // Take buffers of a further area of the ifq from now on: area is its
+    // mapping, area_token the token the kernel returned for it. False if
+    // its id is known already or reserve() made no room for it.
+    [[nodiscard]] bool add_area(std::span<const std::byte> area, std::uint64_t area_token) noexcept;
+    // The ifq's areas, as this queue resolves completions.
+    [[nodiscard]] const AreaTable &areas() const noexcept { return areas_; }
+
     // Handles point here: neither copyable nor movable.
     RefillQueue(const RefillQueue &) = delete;
     RefillQueue &operator=(const RefillQueue &) = delete;
@@ -97,8 +152,9 @@ public:
     ~RefillQueue();
 
     // Wrap the buffer of one data completion: off as the CQE's zcrx_cqe::off,
-    // len as its res. A chunk that does not lie inside this area (a kernel
-    // bug) is given back at once and an empty handle is returned.
+    // len as its res. A chunk that does not lie inside the area its offset
+    // names, or names an area the queue does not know (a kernel bug), is
+    // given back at once and an empty handle is returned.
     [[nodiscard]] BufferHandle adopt(std::uint64_t off, std::uint32_t len) noexcept;
 
     // Give back a completion's buffer without making a handle (a completion
@@ -131,9 +187,7 @@ private:
     void release(std::uint64_t off, std::uint32_t len) noexcept;
 
     RefillRing ring_;
-    const std::byte *area_;
-    std::uint64_t area_len_;
-    std::uint16_t area_id_;
+    AreaTable areas_;
     std::uint32_t batch_;
     std::size_t outstanding_ = 0;
     std::vector<uapi::zcrx_rqe> overflow_; // oldest first

@@ -1,7 +1,8 @@
 // Command-line parsing shared by the zcrx tools.
 //
 // Long options take "--name value" or "--name=value"; flags take no value;
-// "--" ends the options; everything else is positional ("-" included). An
+// an option whose value is optional takes it only as "--name=value" (alone,
+// it is given without one); "--" ends the options; everything else is positional ("-" included). An
 // option may also have a one-letter alias ("-h"). Given twice, the last one
 // wins. Numbers are validated with ranges, and every error names the option.
 //
@@ -38,6 +39,9 @@ struct Option {
     std::string_view metavar; // placeholder for the value ("SIZE"); empty for a flag
     std::string_view help;
     char short_name = 0; // optional "-x" alias
+    // The value may be left out ("--name" or "--name=value", never "--name
+    // value"): has() says whether it was given, value() what came with it.
+    bool value_optional = false;
 
     [[nodiscard]] constexpr bool takes_value() const noexcept { return !metavar.empty(); }
 };

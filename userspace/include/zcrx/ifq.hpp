@@ -11,6 +11,17 @@
 // Destroying the Ifq alone unmaps the memory but does not release the RX
 // queue: the kernel keeps its pinned pages until the ring is closed.
 //
+// Areas: an Ifq starts with one area (IfqConfig::area_size) and may be given
+// more while it lives (add_area(), ZCRX_CTRL_ADD_AREA, Linux 7.3), up to
+// max_areas, each with buffers of the same size and of the same kind. The
+// Ifq keeps every area mapped; completions name their area by its id, and
+// refill() resolves them. area() stays the first area.
+//
+// Events and statistics (Linux 7.2): IfqConfig::event_types asks the kernel
+// to post a CQE on the ring when buffers run out or data is copied (see
+// zcrx/event.hpp, arm_event()); IfqConfig::stats has it count copies in the
+// refill region (stats()).
+//
 // Sharing: export_handle() gives a file descriptor that holds the kernel's
 // ifq; import_ifq() registers it on another ring (or the same one), which
 // then receives through the same queue, area and refill ring under an id
@@ -24,10 +35,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "zcrx/buffer.hpp"
+#include "zcrx/event.hpp"
 #include "zcrx/fd.hpp"
 #include "zcrx/refill_ring.hpp"
 #include "zcrx/result.hpp"
@@ -61,6 +75,39 @@ inline constexpr std::uint64_t refill_header_bytes = 64;
         refill_header_bytes + std::uint64_t{entries} * sizeof(uapi::zcrx_rqe);
     return (bytes + page - 1) & ~(page - 1);
 }
+
+// Where a refill region of entries keeps the kernel's zcrx_stats
+// (zcrx_event_desc::stats_offset): right past the header and the entries,
+// 8-byte aligned as the kernel requires.
+[[nodiscard]] constexpr std::uint64_t stats_offset_for(std::uint32_t entries) noexcept {
+    const std::uint64_t end = refill_header_bytes + std::uint64_t{entries} * sizeof(uapi::zcrx_rqe);
+    return (end + 7) & ~std::uint64_t{7};
+}
+
+// Bytes of region a refill ring of entries needs with the statistics
+// behind it: region_size(), grown by whole pages where they do not fit.
+[[nodiscard]] constexpr std::uint64_t region_size_with_stats(std::uint32_t entries,
+                                                             std::uint64_t page) noexcept {
+    const std::uint64_t bytes = stats_offset_for(entries) + sizeof(uapi::zcrx_stats);
+    return (bytes + page - 1) & ~(page - 1);
+}
+
+// What the kernel counted of its copies (struct zcrx_stats): completions of
+// copied data and their bytes. Each count is read on its own: the two may
+// be a copy apart.
+struct CopyStats {
+    std::uint64_t copy_count = 0;
+    std::uint64_t copy_bytes = 0;
+};
+
+// The zcrx_stats at offset of region, read with 64-bit atomic loads (the
+// kernel writes them as it copies). nullopt unless they lie inside the
+// region, 8-byte aligned.
+[[nodiscard]] std::optional<CopyStats> read_copy_stats(std::span<std::byte> region,
+                                                       std::uint64_t offset) noexcept;
+
+// The most areas one ifq has, its first included (the kernel's limit).
+inline constexpr std::size_t max_areas = 1024;
 
 // Buffers an area of area_size bytes is cut into: one per page, the area
 // rounded up to whole pages as registration does (page a power of two).
@@ -140,6 +187,14 @@ struct IfqConfig {
     AreaKind area = AreaKind::anonymous;
     RegionKind region = RegionKind::user;
     std::uint32_t refill_batch = 32; // refill entries per tail publication
+    // Events (Linux 7.2, ZCRX_FEATURE_EVENT; see zcrx/event.hpp): a mask of
+    // event_bit(uapi::event_*) to be told about by a CQE on the ring with
+    // event_user_data. 0: none.
+    std::uint32_t event_types = 0;
+    std::uint64_t event_user_data = default_event_user_data;
+    // Have the kernel count its copies (bytes and completions) in the
+    // refill region, for stats(). Also Linux 7.2.
+    bool stats = false;
 
     // The defaults, device-less (no_device set).
     [[nodiscard]] static IfqConfig device_less() {
@@ -150,9 +205,9 @@ struct IfqConfig {
 };
 
 // What Ifq::create() checks before it maps or registers anything: the
-// refill-ring and area sizes, rx_buf_len, and that a device-less config
-// names no interface or queue and has no dma-buf area. EINVAL with what
-// to change otherwise.
+// refill-ring and area sizes, rx_buf_len, that a device-less config names
+// no interface or queue and has no dma-buf area, and that event_types has
+// only known types. EINVAL with what to change otherwise.
 [[nodiscard]] Result<void> check_config(const IfqConfig &config);
 
 // The interface index of an interface name in this network namespace
@@ -170,7 +225,8 @@ public:
     // registers the interface queue on ring (IORING_REGISTER_ZCRX_IFQ), maps
     // a kernel region, and sets up the refill ring. Registration errors carry
     // the errno and its zcrx hint; EINVAL for a device-less ifq from a kernel
-    // whose query lacks ZCRX_REG_NODEV says which kernel it needs.
+    // whose query lacks ZCRX_REG_NODEV, or for events or statistics from one
+    // without ZCRX_FEATURE_EVENT, says which kernel it needs.
     [[nodiscard]] static Result<Ifq> create(Ring &ring, const IfqConfig &config);
 
     Ifq(Ifq &&) noexcept = default;
@@ -187,8 +243,18 @@ public:
     // zcrx_id the kernel returned.
     [[nodiscard]] std::uint32_t id() const noexcept { return id_; }
     [[nodiscard]] std::uint32_t rq_entries() const noexcept { return rq_entries_; }
+    // The first area and its token.
     [[nodiscard]] std::uint64_t area_token() const noexcept { return area_token_; }
     [[nodiscard]] std::span<const std::byte> area() const noexcept { return area_.bytes(); }
+    // Areas in all (1 + those add_area() added) and their bytes.
+    [[nodiscard]] std::size_t area_count() const noexcept { return refill_->areas().size(); }
+    [[nodiscard]] std::uint64_t area_bytes() const noexcept { return refill_->areas().bytes(); }
+    // The area with an id (0 the first; empty if there is none).
+    [[nodiscard]] std::span<const std::byte> area_of(std::uint16_t area_id) const noexcept {
+        return refill_->areas().area(area_id);
+    }
+    // Bytes per buffer (the registration's rx_buf_len; 0: a page).
+    [[nodiscard]] std::uint32_t rx_buf_len() const noexcept { return rx_buf_len_; }
     [[nodiscard]] RegionKind region_kind() const noexcept { return region_kind_; }
     [[nodiscard]] AreaKind area_kind() const noexcept { return area_kind_; }
     [[nodiscard]] std::uint64_t region_bytes() const noexcept { return region_.bytes().size(); }
@@ -209,6 +275,40 @@ public:
     // registered on must still be open.
     [[nodiscard]] Result<void> flush_refill();
 
+    // An area added to the live ifq.
+    struct AddedArea {
+        std::uint16_t id = 0;    // its area id: the top 16 bits of its offsets
+        std::uint64_t token = 0; // rq_area_token (id << 48)
+        std::uint64_t bytes = 0; // its length
+    };
+    // ZCRX_CTRL_ADD_AREA (Linux 7.3): one more area of size bytes (rounded
+    // up to whole pages; a multiple of rx_buf_len()), of the first area's
+    // kind (memory, MAP_HUGETLB pages with huge_pages, or a udmabuf), kept
+    // mapped by the Ifq. Its buffers are received into and resolved by
+    // refill() from then on: call it in the thread that uses refill(), whose
+    // table of areas it changes. Errors carry the errno and what to do:
+    // EINVAL or EOPNOTSUPP from a kernel without it says which kernel is
+    // needed, EINVAL past max_areas, ERANGE for buffers larger than a page
+    // without huge pages, ENOMEM past RLIMIT_MEMLOCK.
+    [[nodiscard]] Result<AddedArea> add_area(std::uint64_t size, bool huge_pages = false);
+
+    // ZCRX_CTRL_ARM_EVENT: let an event type (uapi::event_*) asked for at
+    // registration fire again. EINVAL for a type not asked for.
+    [[nodiscard]] Result<void> arm_event(std::uint32_t type);
+    // The event types asked for at registration, and their CQEs' user_data.
+    [[nodiscard]] std::uint32_t event_types() const noexcept { return event_types_; }
+    [[nodiscard]] std::uint64_t event_user_data() const noexcept { return event_user_data_; }
+    // Whether cqe is this ifq's event CQE, and what fired.
+    [[nodiscard]] std::optional<ZcrxEvent> event_of(std::uint64_t cqe_user_data,
+                                                    std::int32_t res) const noexcept {
+        return event_types_ != 0 ? decode_event(cqe_user_data, res, event_user_data_)
+                                 : std::nullopt;
+    }
+    // The kernel's copy statistics, if IfqConfig::stats asked for them.
+    [[nodiscard]] std::optional<CopyStats> stats() const noexcept {
+        return stats_offset_ != 0 ? read_copy_stats(region_.bytes(), stats_offset_) : std::nullopt;
+    }
+
     // ZCRX_CTRL_EXPORT: a close-on-exec descriptor that holds the kernel's
     // ifq (and so its queue) for import_ifq(), even after this ring closes.
     [[nodiscard]] Result<Fd> export_handle() const;
@@ -221,8 +321,13 @@ private:
     // Declared before refill_: the queue is destroyed (and flushes) first.
     Mapping area_;
     Mapping region_;
+    std::vector<Mapping> added_areas_;    // add_area()'s; their memory never moves
     std::unique_ptr<RefillQueue> refill_; // handles point at it: fixed address
     std::uint64_t area_token_ = 0;
+    std::uint64_t stats_offset_ = 0; // 0: no statistics
+    std::uint64_t event_user_data_ = 0;
+    std::uint32_t event_types_ = 0;
+    std::uint32_t rx_buf_len_ = 0;
     uapi::zcrx_offsets offsets_{};
     std::uint32_t rq_entries_ = 0;
     std::uint32_t id_ = 0;

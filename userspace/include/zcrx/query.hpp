@@ -31,6 +31,23 @@ struct Support {
 // where it cannot answer the query (no kernel without it has the mode).
 [[nodiscard]] bool kernel_has_nodev();
 
+// Whether the answers say ZCRX_CTRL_ADD_AREA (areas added to a live ifq,
+// Linux 7.3) is there: the zcrx answer counts at least four control
+// operations. False without a zcrx answer.
+[[nodiscard]] bool has_add_area(const Support &support) noexcept;
+
+// Whether the running kernel adds areas to a live ifq, by its query: false
+// where it cannot answer the query.
+[[nodiscard]] bool kernel_has_add_area();
+
+// Whether the answers say registration takes an event descriptor and
+// ZCRX_CTRL_ARM_EVENT works (ZCRX_FEATURE_EVENT, Linux 7.2): events and
+// copy statistics. False without a zcrx answer.
+[[nodiscard]] bool has_events(const Support &support) noexcept;
+
+// Whether the running kernel has zcrx events and statistics, by its query.
+[[nodiscard]] bool kernel_has_events();
+
 // How the kernel answered one query of a chain: true if it did, false if it
 // does not know the query (-EOPNOTSUPP), an error for any other result or an
 // answer larger than the buffer. name says which query, for the message.

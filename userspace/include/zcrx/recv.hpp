@@ -78,10 +78,11 @@ struct RecvCqe {
 void discard_cqe(RefillQueue &refill, const io_uring_cqe &cqe) noexcept;
 
 struct ReceiveStats {
-    std::uint64_t bytes = 0;  // data received
-    std::uint64_t cqes = 0;   // completions seen, data or not
-    std::uint64_t arms = 0;   // requests submitted
-    std::uint64_t rearms = 0; // of those, after a retryable end
+    std::uint64_t bytes = 0;   // data received
+    std::uint64_t cqes = 0;    // completions seen, data or not
+    std::uint64_t arms = 0;    // requests submitted
+    std::uint64_t rearms = 0;  // of those, after a retryable end
+    std::uint32_t largest = 0; // bytes of the largest data completion
 };
 
 class Receive {

@@ -130,9 +130,9 @@ struct region_desc {
 
 // IORING_REGISTER_QUERY (linux/io_uring/query.h): a chain of query_hdr, each
 // with a buffer for its answer.
-inline constexpr std::uint32_t query_op_opcodes = 0; // IO_URING_QUERY_OPCODES
-inline constexpr std::uint32_t query_op_zcrx = 1;    // IO_URING_QUERY_ZCRX
-inline constexpr std::uint32_t query_op_scq = 2;     // IO_URING_QUERY_SCQ
+inline constexpr std::uint32_t query_op_opcodes = 0;    // IO_URING_QUERY_OPCODES
+inline constexpr std::uint32_t query_op_zcrx = 1;       // IO_URING_QUERY_ZCRX
+inline constexpr std::uint32_t query_op_scq = 2;        // IO_URING_QUERY_SCQ
 inline constexpr std::uint32_t query_op_zcrx_event = 3; // IO_URING_QUERY_ZCRX_EVENT
 
 // struct io_uring_query_hdr
@@ -188,9 +188,10 @@ struct query_scq {
 };
 
 // IORING_REGISTER_ZCRX_CTRL: struct zcrx_ctrl and its operations.
-inline constexpr std::uint32_t ctrl_flush_rq = 0; // ZCRX_CTRL_FLUSH_RQ
-inline constexpr std::uint32_t ctrl_export = 1;   // ZCRX_CTRL_EXPORT
+inline constexpr std::uint32_t ctrl_flush_rq = 0;  // ZCRX_CTRL_FLUSH_RQ
+inline constexpr std::uint32_t ctrl_export = 1;    // ZCRX_CTRL_EXPORT
 inline constexpr std::uint32_t ctrl_arm_event = 2; // ZCRX_CTRL_ARM_EVENT
+inline constexpr std::uint32_t ctrl_add_area = 3;  // ZCRX_CTRL_ADD_AREA (Linux 7.3)
 
 // struct zcrx_ctrl_arm_event
 struct zcrx_ctrl_arm_event {
@@ -209,6 +210,13 @@ struct zcrx_ctrl_export {
     std::uint32_t resv1[11];
 };
 
+// struct zcrx_ctrl_add_area: a further area for a live ifq, registered as
+// at registration (same rx_buf_len; rq_area_token 0 in, the token out)
+struct zcrx_ctrl_add_area {
+    std::uint64_t area_ptr; // -> zcrx_area_reg
+    std::uint64_t resv[5];
+};
+
 // struct zcrx_ctrl
 struct zcrx_ctrl {
     std::uint32_t zcrx_id;
@@ -218,6 +226,7 @@ struct zcrx_ctrl {
         zcrx_ctrl_export zc_export;
         zcrx_ctrl_flush_rq zc_flush;
         zcrx_ctrl_arm_event zc_arm_event;
+        zcrx_ctrl_add_area zc_area;
     };
 };
 
@@ -320,6 +329,10 @@ ZCRX_UAPI_AT(zcrx_ctrl, resv, 8);
 ZCRX_UAPI_AT(zcrx_ctrl, zc_flush, 24);
 ZCRX_UAPI_AT(zcrx_ctrl, zc_export, 24);
 ZCRX_UAPI_AT(zcrx_ctrl, zc_arm_event, 24);
+ZCRX_UAPI_AT(zcrx_ctrl, zc_area, 24);
+static_assert(sizeof(zcrx_ctrl_add_area) == 48);
+ZCRX_UAPI_AT(zcrx_ctrl_add_area, area_ptr, 0);
+ZCRX_UAPI_AT(zcrx_ctrl_add_area, resv, 8);
 static_assert(sizeof(zcrx_ctrl_arm_event) == 48);
 static_assert(sizeof(zcrx_ctrl_export) == 48);
 ZCRX_UAPI_AT(zcrx_ctrl_export, resv1, 4);

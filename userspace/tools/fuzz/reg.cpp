@@ -340,7 +340,7 @@ void fuzz_ctrl(int fd, std::uint32_t id, std::optional<std::uint32_t> event_type
             want = ENXIO;
             break;
         case 2:
-            c.op = pick<std::uint32_t>(rng, uapi::ctrl_arm_event + 1, UINT32_MAX);
+            c.op = pick<std::uint32_t>(rng, uapi::ctrl_add_area + 1, UINT32_MAX);
             kind = "ctrl: unknown op";
             want = EOPNOTSUPP;
             break;
@@ -386,6 +386,88 @@ void fuzz_ctrl(int fd, std::uint32_t id, std::optional<std::uint32_t> event_type
             ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ctrl, arg, nr_args);
         const int err = ret < 0 ? errno : 0;
         tally.add(kind, errno_string(err), err == want);
+    }
+}
+
+// ZCRX_CTRL_ADD_AREA on the ring's ifq t registered: valid areas of fresh
+// anonymous memory, whose tokens must name ids 1, 2, ... in order, or one
+// thing broken, each answered with the errno the documentation gives. A
+// device's buffers larger than a page need contiguous memory, which
+// anonymous memory is not: ERANGE.
+void fuzz_add_area(int fd, const Try &t, std::mt19937_64 &rng, Tally &tally) {
+    const std::uint64_t buf = t.reg.rx_buf_len ? t.reg.rx_buf_len : 4096;
+    const bool nodev = t.reg.flags & uapi::reg_nodev;
+    std::uint64_t next_id = 1;
+    for (int i = 0; i < 6; ++i) {
+        const std::uint64_t len = buf * pick<std::uint64_t>(rng, 1, 4);
+        zcrx::Result<zcrx::Mapping> mem = zcrx::Mapping::anonymous(len, false, "map an area");
+        if (!mem)
+            throw std::runtime_error(mem.error().message());
+        uapi::zcrx_area_reg area{};
+        area.addr = reinterpret_cast<std::uintptr_t>(mem->bytes().data());
+        area.len = len;
+        uapi::zcrx_ctrl c{};
+        c.zcrx_id = t.reg.zcrx_id;
+        c.op = uapi::ctrl_add_area;
+        c.zc_area.area_ptr = reinterpret_cast<std::uintptr_t>(&area);
+        const char *kind = "add area";
+        int want = buf > 4096 && !nodev ? ERANGE : 0;
+        switch (pick(rng, 0, 8)) {
+        case 0:
+        case 1:
+            break;
+        case 2:
+            area.rq_area_token = (rng() | 1) << 48;
+            kind = "add area: rq_area_token";
+            want = EINVAL;
+            break;
+        case 3:
+            area.flags = one_in(rng, 2) ? uapi::area_dmabuf : static_cast<std::uint32_t>(rng()) | 2;
+            kind = "add area: flags";
+            want = EINVAL;
+            break;
+        case 4:
+            area.resv2[pick(rng, 0, 1)] = rng() | 1;
+            kind = "add area: __resv2";
+            want = EINVAL;
+            break;
+        case 5:
+            area.addr += pick<std::uint64_t>(rng, 1, 4095);
+            kind = "add area: unaligned addr";
+            want = EINVAL;
+            break;
+        case 6:
+            if (one_in(rng, 2))
+                area.addr = 0;
+            else
+                area.len = 0;
+            kind = "add area: no memory";
+            want = EFAULT;
+            break;
+        case 7:
+            c.zc_area.resv[pick(rng, 0, 4)] = rng() | 1;
+            kind = "add area: zc_area.__resv";
+            want = EINVAL;
+            break;
+        default:
+            c.zc_area.area_ptr = one_in(rng, 2) ? 8 : 0xffff888000000000ULL;
+            kind = "add area: bad area_ptr";
+            want = EFAULT;
+            break;
+        }
+        const std::uint64_t token_in = area.rq_area_token;
+        const long ret = ::syscall(__NR_io_uring_register, fd, uapi::register_zcrx_ctrl,
+                                   reinterpret_cast<std::uintptr_t>(&c), 0);
+        const int err = ret < 0 ? errno : 0;
+        bool ok = err == want;
+        if (err == 0) {
+            ok = ok && area.rq_area_token == next_id << 48;
+            ++next_id;
+        } else {
+            // a refused area gets no token, and uses up no id
+            ok = ok && area.rq_area_token == token_in;
+        }
+        tally.add(kind, errno_string(err), ok);
     }
 }
 
@@ -550,6 +632,8 @@ int run_reg(const Settings &s) {
             else if (t.reg.event_desc == reinterpret_cast<std::uintptr_t>(&t.ev))
                 events = t.ev.type_mask;
             fuzz_ctrl(fd, t.reg.zcrx_id, events, rng, tally);
+            if (!(t.area.flags & uapi::area_dmabuf))
+                fuzz_add_area(fd, t, rng, tally);
             fuzz_share(fd, t.reg.zcrx_id, rng, tally);
             // the same queue again in the same ring, outputs cleared: a ring
             // may hold several ifqs, but a queue takes one provider; a
