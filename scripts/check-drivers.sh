@@ -8,6 +8,7 @@
 # listed in kernel/known-warnings.txt.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$ZCRX_TOP/selftests/lib/tap.sh"
 
 out=$ZCRX_BUILD/kernel-debug
 known=$ZCRX_TOP/kernel/known-warnings.txt
@@ -21,13 +22,6 @@ targets=(
 	"TCP GRO|net/ipv4/tcp_offload.o|net/ipv4/tcp_offload.o"
 )
 
-n=0
-failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
-
 # check NAME PATH OBJECT: build PATH with W=1 C=2, which must write OBJECT
 # anew; warnings outside the known list fail it
 check() {
@@ -40,8 +34,11 @@ check() {
 	rc=$?
 	[ "$rc" -ne 0 ] || [ -f "$obj" ] || { echo "no $3: not in the config?" >>"$log"; rc=1; }
 	new=$(grep -E 'warning:|error:' "$log" | grep -vF -f <(grep -v '^#' "$known") || true)
-	[ "$rc" -eq 0 ] && [ -z "$new" ]
-	result $? "$name ($path) builds with W=1 and sparse, no new warning"
+	if [ "$rc" -eq 0 ] && [ -z "$new" ]; then
+		tap_ok "$name ($path) builds with W=1 and sparse, no new warning"
+	else
+		tap_not_ok "$name ($path) builds with W=1 and sparse, no new warning"
+	fi
 	[ "$rc" -eq 0 ] || tail -n 20 "$log" | sed 's/^/# /'
 	[ -z "$new" ] || echo "$new" | head -n 20 | sed 's/^/# /'
 }
@@ -55,8 +52,7 @@ main() {
 		IFS='|' read -r name path obj <<<"$t"
 		check "$name" "$path" "$obj"
 	done
-	echo "1..$n"
-	return "$failed"
+	tap_done
 }
 
 main "$@"
