@@ -112,14 +112,16 @@ o, z, c = q["opcodes"], q["zcrx"], q["scq"]
 assert o["request"] == 59 and o["register"] == 37 and o["query"] == 4, o
 assert z["register_flags"] == 3 and z["area_flags"] == 1 and z["ctrl_opcodes"] == 4, z
 assert z["features"] == 3, z
-assert z["nodev"] is True, z
+assert z["nodev"] is True and z["events"] is True and z["add_area"] is True, z
 a = z["rq_hdr_alignment"]
 assert z["rq_hdr_size"] >= 8 and a and not a & (a - 1), z
 assert c["hdr_size"] > 0, c
 PY
 	out=$("$bin/zcrx-query") || return
 	[[ "$out" == *"zero-copy receive: register flags 0x3, area flags 0x1, control ops 4,"* ]] &&
-		[[ "$out" == *"device-less interface queues (ZCRX_REG_NODEV): supported"* ]]
+		[[ "$out" == *"device-less interface queues (ZCRX_REG_NODEV): supported"* ]] &&
+		[[ "$out" == *"events and statistics (ZCRX_FEATURE_EVENT): supported"* ]] &&
+		[[ "$out" == *"areas added at run time (ZCRX_CTRL_ADD_AREA): supported"* ]]
 }
 
 nic_show() {

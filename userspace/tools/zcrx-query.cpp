@@ -78,6 +78,10 @@ void print_json(const zcrx::Support &s) {
             .value(z->rq_hdr_alignment)
             .key("nodev")
             .value(zcrx::has_nodev(s))
+            .key("events")
+            .value(zcrx::has_events(s))
+            .key("add_area")
+            .value(zcrx::has_add_area(s))
             .end_object();
     else
         j.null();
@@ -111,10 +115,15 @@ void print_text(const zcrx::Support &s) {
                     hex(z->features).c_str(), z->rq_hdr_size, z->rq_hdr_alignment);
     else
         std::printf("zero-copy receive: not supported by this kernel\n");
-    if (s.zcrx)
+    if (s.zcrx) {
         std::printf("device-less interface queues (ZCRX_REG_NODEV): %s\n",
                     zcrx::has_nodev(s) ? "supported, every byte copied"
                                        : "not supported (needs Linux 7.1)");
+        std::printf("events and statistics (ZCRX_FEATURE_EVENT): %s\n",
+                    zcrx::has_events(s) ? "supported" : "not supported (needs Linux 7.2)");
+        std::printf("areas added at run time (ZCRX_CTRL_ADD_AREA): %s\n",
+                    zcrx::has_add_area(s) ? "supported" : "not supported (needs Linux 7.3)");
+    }
     if (const auto &c = s.scq)
         std::printf("SQ/CQ ring header: %" PRIu64 " bytes, aligned to %" PRIu64 "\n", c->hdr_size,
                     c->hdr_alignment);
