@@ -57,7 +57,8 @@ int main(int argc, char **argv) {
     zcrx::IfqConfig cfg;
     cfg.if_index = *ifindex;
     cfg.rx_queue = static_cast<std::uint32_t>(std::atoi(argv[2]));
-    auto ifq = zcrx::Ifq::create(*ring, cfg);
+    // The ring owns the ifq: it lives until the ring is closed.
+    auto ifq = ring->register_ifq(cfg);
     if (!ifq)
         die(ifq.error().message()); // errno, what failed, and what to check
 
@@ -67,7 +68,7 @@ int main(int argc, char **argv) {
     if (auto armed = rx.arm(*ring); !armed)
         die(armed.error().message());
     while (!rx.done()) {
-        ifq->refill().flush(); // publish returned buffers before sleeping
+        // publishes the buffers given back, then sleeps
         if (auto n = ring->submit_and_wait(1); !n)
             die(n.error().message());
         ring->for_each_cqe([&](const io_uring_cqe &cqe) {

@@ -42,25 +42,56 @@ RefillQueue::RefillQueue(RefillRing ring, std::span<const std::byte> area, std::
     overflow_.reserve(overflow_reserve);
 }
 
+RefillQueue::Owner RefillQueue::create(RefillRing ring, std::span<const std::byte> area,
+                                       std::uint64_t area_token, std::uint32_t batch,
+                                       std::size_t overflow_reserve) {
+    Owner owner(new RefillQueue(std::move(ring), area, area_token, batch, overflow_reserve));
+    owner->memory_.reserve(2); // the refill region and the first area
+    return owner;
+}
+
+void RefillQueue::retire(RefillQueue *queue) noexcept {
+    queue->flush();
+    queue->owned_ = false;
+    collect(queue);
+}
+
+void RefillQueue::collect(RefillQueue *queue) noexcept {
+    if (!queue->owned_ && queue->outstanding_ == 0 && queue->holders_ == 0)
+        delete queue;
+}
+
+RefillQueue::~RefillQueue() {
+    flush();
+}
+
+void RefillQueue::keep(Mapping memory) {
+    memory_.push_back(std::move(memory));
+}
+
 void RefillQueue::reserve(std::size_t ids, std::size_t buffers) {
     areas_.reserve(ids);
     overflow_.reserve(overflow_.capacity() + buffers);
+    memory_.reserve(memory_.size() + 1);
 }
 
 bool RefillQueue::add_area(std::span<const std::byte> area, std::uint64_t area_token) noexcept {
     return areas_.add(decode_off(area_token).area_id, area);
 }
 
-RefillQueue::~RefillQueue() {
-    // A live handle would return into freed memory later.
-    assert(outstanding_ == 0 && "BufferHandles must not outlive their RefillQueue");
-    flush();
+bool RefillQueue::add_area(Mapping &&area, std::uint64_t area_token) noexcept {
+    if (memory_.size() == memory_.capacity() || !add_area(area.bytes(), area_token))
+        return false;
+    memory_.push_back(std::move(area)); // within capacity: does not throw
+    return true;
 }
 
 BufferHandle RefillQueue::adopt(std::uint64_t off, std::uint32_t len) noexcept {
     const std::byte *data = len != 0 ? areas_.resolve(off, len) : nullptr;
     if (!data) {
         give_back(off, len);
+        if (!owned_)
+            flush(); // as release() does: nobody else will
         return {};
     }
     ++outstanding_;
@@ -71,6 +102,11 @@ void RefillQueue::release(std::uint64_t off, std::uint32_t len) noexcept {
     assert(outstanding_ > 0);
     --outstanding_;
     give_back(off, len);
+    if (!owned_) {
+        // Nobody flushes for a queue its owner let go: publish at once.
+        flush();
+        collect(this);
+    }
 }
 
 void RefillQueue::give_back(std::uint64_t off, std::uint32_t len) noexcept {

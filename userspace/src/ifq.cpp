@@ -212,48 +212,6 @@ Result<RefillRing> refill_ring_in(std::span<std::byte> region, const uapi::zcrx_
                       reinterpret_cast<uapi::zcrx_rqe *>(base + offsets.rqes), entries);
 }
 
-Result<Mapping> Mapping::anonymous(std::size_t len, bool huge, const std::string &what) {
-    const int flags = MAP_PRIVATE | MAP_ANONYMOUS | (huge ? MAP_HUGETLB : 0);
-    void *p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, flags, -1, 0);
-    if (p == MAP_FAILED) {
-        const int err = errno;
-        if (huge)
-            return Error(err, what, {},
-                         "reserve huge pages (/proc/sys/vm/nr_hugepages) and use a multiple "
-                         "of the huge page size, or do without huge pages");
-        return Error(err, what, {}, "");
-    }
-    return Mapping(static_cast<std::byte *>(p), len);
-}
-
-Result<Mapping> Mapping::shared(int fd, std::uint64_t offset, std::size_t len,
-                                const std::string &what) {
-    void *p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
-                     static_cast<off_t>(offset));
-    if (p == MAP_FAILED)
-        return Error(errno, what, {}, "");
-    return Mapping(static_cast<std::byte *>(p), len);
-}
-
-Mapping::Mapping(Mapping &&other) noexcept
-    : addr_(std::exchange(other.addr_, nullptr)), len_(std::exchange(other.len_, 0)) {}
-
-Mapping &Mapping::operator=(Mapping &&other) noexcept {
-    if (this != &other) {
-        reset();
-        addr_ = std::exchange(other.addr_, nullptr);
-        len_ = std::exchange(other.len_, 0);
-    }
-    return *this;
-}
-
-void Mapping::reset() noexcept {
-    if (addr_)
-        ::munmap(addr_, len_);
-    addr_ = nullptr;
-    len_ = 0;
-}
-
 Result<std::uint32_t> interface_index(const std::string &name) {
     const unsigned idx = ::if_nametoindex(name.c_str());
     if (idx == 0) {
@@ -333,7 +291,7 @@ Result<void> check_config(const IfqConfig &config) {
     return {};
 }
 
-Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
+Result<std::unique_ptr<Ifq>> Ifq::create(Ring &ring, const IfqConfig &config) {
     if (Result<void> checked = check_config(config); !checked)
         return std::move(checked).error();
     const std::uint64_t page = page_size();
@@ -345,23 +303,27 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
                      "create the ring with IORING_SETUP_DEFER_TASKRUN | "
                      "IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32 (zcrx::Ring does)");
 
-    Ifq ifq;
-    ifq.region_kind_ = config.region;
-    ifq.area_kind_ = config.area;
+    std::unique_ptr<Ifq> ifq(new (std::nothrow) Ifq);
+    if (!ifq)
+        return Error(ENOMEM, "allocate " + qname, {}, "");
+    ifq->region_kind_ = config.region;
+    ifq->area_kind_ = config.area;
     Fd dmabuf; // the kernel takes its own reference at registration
+    Mapping area_mem;
     if (config.area == AreaKind::udmabuf) {
         Result<Udmabuf> u = make_udmabuf(static_cast<std::size_t>(area_len), qname);
         if (!u)
             return std::move(u).error();
         dmabuf = std::move(u.value().dmabuf);
-        ifq.area_ = std::move(u.value().view);
+        area_mem = std::move(u.value().view);
     } else {
         Result<Mapping> area = Mapping::anonymous(static_cast<std::size_t>(area_len),
                                                   config.huge_pages, "map the area for " + qname);
         if (!area)
             return std::move(area).error();
-        ifq.area_ = std::move(area).value();
+        area_mem = std::move(area).value();
     }
+    Mapping region_mem;
 
     const bool events = config.event_types != 0 || config.stats;
     uapi::region_desc rd{};
@@ -371,13 +333,13 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
                                                     "map the refill ring for " + qname);
         if (!region)
             return std::move(region).error();
-        ifq.region_ = std::move(region).value();
-        rd.user_addr = reinterpret_cast<std::uintptr_t>(ifq.region_.bytes().data());
+        region_mem = std::move(region).value();
+        rd.user_addr = reinterpret_cast<std::uintptr_t>(region_mem.bytes().data());
         rd.flags = uapi::mem_region_type_user;
     }
 
     uapi::zcrx_area_reg area_reg{};
-    area_reg.addr = reinterpret_cast<std::uintptr_t>(ifq.area_.bytes().data());
+    area_reg.addr = reinterpret_cast<std::uintptr_t>(area_mem.bytes().data());
     area_reg.len = area_len;
     if (dmabuf) {
         area_reg.flags = uapi::area_dmabuf;
@@ -415,26 +377,30 @@ Result<Ifq> Ifq::create(Ring &ring, const IfqConfig &config) {
                             "map the kernel's refill ring for " + qname);
         if (!region)
             return std::move(region).error();
-        ifq.region_ = std::move(region).value();
+        region_mem = std::move(region).value();
     }
 
-    Result<RefillRing> rq = refill_ring_in(ifq.region_.bytes(), reg.offsets, reg.rq_entries);
+    Result<RefillRing> rq = refill_ring_in(region_mem.bytes(), reg.offsets, reg.rq_entries);
     if (!rq)
         return std::move(rq).error();
-    ifq.rq_entries_ = reg.rq_entries;
-    ifq.offsets_ = reg.offsets;
-    ifq.area_token_ = area_reg.rq_area_token;
-    ifq.id_ = reg.zcrx_id;
-    ifq.ring_fd_ = ring.fd();
-    ifq.rx_buf_len_ = config.rx_buf_len;
-    ifq.event_types_ = config.event_types;
-    ifq.event_user_data_ = events ? config.event_user_data : 0;
-    ifq.stats_offset_ = config.stats ? ev.stats_offset : 0;
+    ifq->rq_entries_ = reg.rq_entries;
+    ifq->offsets_ = reg.offsets;
+    ifq->area_token_ = area_reg.rq_area_token;
+    ifq->id_ = reg.zcrx_id;
+    ifq->ring_fd_ = ring.fd();
+    ifq->rx_buf_len_ = config.rx_buf_len;
+    ifq->event_types_ = config.event_types;
+    ifq->event_user_data_ = events ? config.event_user_data : 0;
+    ifq->stats_offset_ = config.stats ? ev.stats_offset : 0;
+    ifq->area_ = area_mem.bytes();
+    ifq->region_ = region_mem.bytes();
 
     try {
-        ifq.refill_ = std::make_unique<RefillQueue>(std::move(rq).value(), ifq.area_.bytes(),
-                                                    area_reg.rq_area_token, config.refill_batch,
-                                                    static_cast<std::size_t>(area_len / page));
+        ifq->refill_ =
+            RefillQueue::create(std::move(rq).value(), ifq->area_, area_reg.rq_area_token,
+                                config.refill_batch, static_cast<std::size_t>(area_len / page));
+        ifq->refill_->keep(std::move(region_mem));
+        ifq->refill_->keep(std::move(area_mem));
     } catch (const std::bad_alloc &) {
         return Error(ENOMEM, "allocate the refill queue of " + qname, {}, "");
     }
@@ -494,7 +460,6 @@ Result<Ifq::AddedArea> Ifq::add_area(std::uint64_t size, bool huge_pages) {
     // kernel may give (another ring holding the ifq may have added areas
     // meanwhile) fits.
     try {
-        added_areas_.reserve(added_areas_.size() + 1);
         refill_->reserve(max_areas, static_cast<std::size_t>(len / buf));
     } catch (const std::bad_alloc &) {
         return Error(ENOMEM, what, "no memory for the area table", "");
@@ -519,16 +484,16 @@ Result<Ifq::AddedArea> Ifq::add_area(std::uint64_t size, bool huge_pages) {
     added.token = area_reg.rq_area_token;
     added.id = decode_off(added.token).area_id;
     added.bytes = len;
-    // The kernel has the area now: it stays mapped whatever follows.
-    const std::span<const std::byte> bytes = mem.bytes();
-    added_areas_.push_back(std::move(mem)); // reserved: does not throw
     // The ids the kernel hands out are new and below max_areas, for which
-    // room was made: only a kernel breaking that makes this fail.
-    if (!refill_->add_area(bytes, added.token))
+    // room was made: only a kernel breaking that makes this fail, and then
+    // the area stays mapped (the kernel has it) until the ifq is gone.
+    if (!refill_->add_area(std::move(mem), added.token)) {
+        refill_->keep(std::move(mem)); // reserved: does not throw
         return Error(EBADMSG, what,
                      "the kernel returned area id " + std::to_string(added.id) +
                          ", which is taken or out of range",
                      "the kernel and this library disagree on area ids");
+    }
     return added;
 }
 
@@ -565,11 +530,19 @@ Result<Fd> Ifq::export_handle() const {
 }
 
 Result<std::uint32_t> Ifq::share_with(Ring &ring) const {
+    try {
+        ring.shared_.reserve(ring.shared_.size() + 1);
+    } catch (const std::bad_alloc &) {
+        return Error(ENOMEM, "share zcrx ifq " + std::to_string(id_), {}, "");
+    }
     Result<Fd> fd = export_handle();
     if (!fd)
         return std::move(fd).error();
     // the import holds the ifq from here on: the descriptor can go
-    return import_ifq(ring, fd.value().get());
+    Result<std::uint32_t> id = import_ifq(ring, fd.value().get());
+    if (id)
+        ring.shared_.emplace_back(*refill_); // reserved: does not throw
+    return id;
 }
 
 } // namespace zcrx

@@ -60,8 +60,9 @@ std::string_view recv_errno_advice(int err) noexcept {
 }
 
 void discard_cqe(RefillQueue &refill, const io_uring_cqe &cqe) noexcept {
+    // The handle goes at once, and the buffer with it.
     if (cqe.res > 0)
-        refill.give_back(zcrx_cqe_of(cqe).off, static_cast<std::uint32_t>(cqe.res));
+        (void)refill.adopt(zcrx_cqe_of(cqe).off, static_cast<std::uint32_t>(cqe.res));
 }
 
 Result<void> Receive::plan_arm(std::uint32_t &len) {

@@ -1,5 +1,7 @@
 #include "zcrx/ring.hpp"
 
+#include "zcrx/ifq.hpp"
+
 #include <cerrno>
 #include <new>
 #include <string>
@@ -37,10 +39,16 @@ Result<Ring> Ring::create(const RingConfig &config) {
     return Ring(std::move(ring));
 }
 
+Ring::Ring(std::unique_ptr<io_uring> ring) noexcept : ring_(std::move(ring)) {}
+
+Ring::Ring(Ring &&other) noexcept = default;
+
 Ring &Ring::operator=(Ring &&other) noexcept {
     if (this != &other) {
         close();
         ring_ = std::move(other.ring_);
+        ifqs_ = std::move(other.ifqs_);
+        shared_ = std::move(other.shared_);
     }
     return *this;
 }
@@ -54,6 +62,30 @@ void Ring::close() noexcept {
         io_uring_queue_exit(ring_.get());
         ring_.reset();
     }
+    // The kernel's ifqs are gone (unless another ring or an export holds
+    // them): the Ifqs follow, their refill queues as their handles let go.
+    ifqs_.clear();
+    shared_.clear();
+}
+
+Result<std::reference_wrapper<Ifq>> Ring::register_ifq(const IfqConfig &config) {
+    try {
+        ifqs_.reserve(ifqs_.size() + 1);
+    } catch (const std::bad_alloc &) {
+        return Error(ENOMEM, "make room for an ifq on the ring", {}, "");
+    }
+    Result<std::unique_ptr<Ifq>> ifq = Ifq::create(*this, config);
+    if (!ifq)
+        return std::move(ifq).error();
+    ifqs_.push_back(std::move(ifq).value()); // reserved: does not throw
+    return std::ref(*ifqs_.back());
+}
+
+void Ring::flush_refill_queues() noexcept {
+    for (const std::unique_ptr<Ifq> &ifq : ifqs_)
+        ifq->refill().flush();
+    for (const RefillQueue::Ref &queue : shared_)
+        queue->flush();
 }
 
 Result<bool> Ring::supports_op(std::uint8_t op) {
@@ -85,6 +117,7 @@ Error wait_error(int ret) {
 } // namespace
 
 Result<unsigned> Ring::submit_and_wait(unsigned wait_nr) {
+    flush_refill_queues();
     for (;;) {
         // get_events enters the kernel even with nothing to submit or wait
         // for: with DEFER_TASKRUN that is what produces completions.
@@ -102,6 +135,7 @@ Result<bool> Ring::submit_and_wait_for(std::chrono::milliseconds timeout) {
     __kernel_timespec ts{};
     ts.tv_sec = ns / 1'000'000'000;
     ts.tv_nsec = ns % 1'000'000'000;
+    flush_refill_queues();
     for (;;) {
         io_uring_cqe *cqe = nullptr;
         const int ret = io_uring_submit_and_wait_timeout(ring_.get(), &cqe, 1, &ts, nullptr);

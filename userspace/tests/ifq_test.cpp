@@ -4,10 +4,12 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "zcrx/area.hpp"
@@ -228,13 +230,13 @@ TEST_CASE("a device config may name its interface and queue", "[ifq]") {
     CHECK(zcrx::check_config(c).ok());
 }
 
-TEST_CASE("Ifq::create refuses a device-less config naming a queue before registering",
+TEST_CASE("register_ifq refuses a device-less config naming a queue before registering",
           "[ifq][nodev]") {
     auto ring = zcrx::Ring::create();
     REQUIRE(ring);
     zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
     c.rx_queue = 2;
-    const zcrx::Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, c);
+    const zcrx::Result<std::reference_wrapper<zcrx::Ifq>> ifq = ring->register_ifq(c);
     REQUIRE_FALSE(ifq.ok());
     INFO(ifq.error().message());
     CHECK(ifq.error().err == EINVAL);
@@ -254,7 +256,7 @@ TEST_CASE("a device-less registration the kernel does not know is EINVAL naming 
     zcrx::IfqConfig c = zcrx::IfqConfig::device_less();
     c.area_size = 16 * page;
     c.rq_entries = 64;
-    const zcrx::Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, c);
+    const zcrx::Result<std::reference_wrapper<zcrx::Ifq>> ifq = ring->register_ifq(c);
     REQUIRE_FALSE(ifq.ok());
     INFO(ifq.error().message());
     if (ifq.error().err == EPERM) {
@@ -331,8 +333,19 @@ TEST_CASE("the library's defaults are valid requests", "[ifq]") {
     CHECK_FALSE(c.stats);
 }
 
+// An Ifq exists only inside the Ring that registered it: nobody else can
+// make, copy or move one, so none can outlive its ring.
+static_assert(!std::is_default_constructible_v<zcrx::Ifq>);
+template <typename I>
+concept made_outside_a_ring = requires(zcrx::Ring &ring, const zcrx::IfqConfig &c) {
+    I::create(ring, c);
+};
+static_assert(!made_outside_a_ring<zcrx::Ifq>);
 static_assert(!std::is_copy_constructible_v<zcrx::Ifq>);
-static_assert(std::is_nothrow_move_constructible_v<zcrx::Ifq>);
+static_assert(!std::is_move_constructible_v<zcrx::Ifq>);
 static_assert(!std::is_move_assignable_v<zcrx::Ifq>);
+static_assert(std::is_same_v<decltype(std::declval<zcrx::Ring &>().register_ifq(
+                                 std::declval<const zcrx::IfqConfig &>())),
+                             zcrx::Result<std::reference_wrapper<zcrx::Ifq>>>);
 static_assert(!std::is_copy_constructible_v<zcrx::Ring>);
 static_assert(std::is_nothrow_move_constructible_v<zcrx::Ring>);

@@ -43,14 +43,14 @@ private:
 
 // A refill ring and area in plain memory.
 struct Fixture {
-    Fixture() : rqes(16), area(8 * page), queue(ring(), area, 0, 1, 8) {}
+    Fixture() : rqes(16), area(8 * page), queue(zcrx::RefillQueue::create(ring(), area, 0, 1, 8)) {}
     zcrx::RefillRing ring() { return {&head, &tail, rqes.data(), 16}; }
 
     std::uint32_t head = 0;
     std::uint32_t tail = 0;
     std::vector<zcrx_rqe> rqes;
     std::vector<std::byte> area;
-    zcrx::RefillQueue queue;
+    zcrx::RefillQueue::Owner queue;
 };
 
 io_uring_sqe poisoned_sqe() {
@@ -143,7 +143,7 @@ TEST_CASE("RECV_ZC completions are classified", "[recv]") {
 
 TEST_CASE("a receive hands out buffers and ends at end of stream", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 0, 5, 42);
+    zcrx::Receive rx(*f.queue, 0, 5, 42);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     CHECK(rx.armed());
@@ -158,9 +158,9 @@ TEST_CASE("a receive hands out buffers and ends at end of stream", "[recv]") {
         REQUIRE(ev.buffer);
         CHECK(ev.buffer.data().data() == f.area.data() + 2 * page);
         CHECK(ev.buffer.size() == 300);
-        CHECK(f.queue.outstanding() == 1);
+        CHECK(f.queue->outstanding() == 1);
     }
-    CHECK(f.queue.outstanding() == 0);
+    CHECK(f.queue->outstanding() == 0);
     CHECK(f.tail == 1); // batch 1: published at once
     CHECK(f.rqes[0].off == 2 * page);
     CHECK(f.rqes[0].len == 300);
@@ -181,7 +181,7 @@ TEST_CASE("a receive hands out buffers and ends at end of stream", "[recv]") {
 
 TEST_CASE("ENOMEM, ENOBUFS and ENOSPC end the request and ask for a re-arm", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 3, 5, 1);
+    zcrx::Receive rx(*f.queue, 3, 5, 1);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     CHECK(u32_at(sqe, 44) == 3);
@@ -202,7 +202,7 @@ TEST_CASE("ENOMEM, ENOBUFS and ENOSPC end the request and ask for a re-arm", "[r
 
 TEST_CASE("re-arming without progress ends in an error", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 0, 5, 1);
+    zcrx::Receive rx(*f.queue, 0, 5, 1);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     unsigned rearms = 0;
@@ -221,7 +221,7 @@ TEST_CASE("re-arming without progress ends in an error", "[recv]") {
 
 TEST_CASE("data resets the no-progress count", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 0, 5, 1);
+    zcrx::Receive rx(*f.queue, 0, 5, 1);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     for (unsigned i = 0; i < 3 * zcrx::Receive::max_idle_rearms; ++i) {
@@ -235,7 +235,7 @@ TEST_CASE("data resets the no-progress count", "[recv]") {
 
 TEST_CASE("other errors end the receive with advice", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 0, 5, 1);
+    zcrx::Receive rx(*f.queue, 0, 5, 1);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     const zcrx::Receive::Event ev = rx.on_cqe(Cqe32(1, -EINVAL, 0).get());
@@ -250,7 +250,7 @@ TEST_CASE("other errors end the receive with advice", "[recv]") {
 
 TEST_CASE("a chunk outside the area is an error, returned, and the request goes on", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 0, 5, 1);
+    zcrx::Receive rx(*f.queue, 0, 5, 1);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     const zcrx::Receive::Event ev =
@@ -265,7 +265,7 @@ TEST_CASE("a chunk outside the area is an error, returned, and the request goes 
 
 TEST_CASE("a data CQE without F_MORE still carries a buffer, then re-arms", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 0, 5, 1);
+    zcrx::Receive rx(*f.queue, 0, 5, 1);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     zcrx::Receive::Event ev = rx.on_cqe(Cqe32(1, 10, 0, page).get());
@@ -276,7 +276,7 @@ TEST_CASE("a data CQE without F_MORE still carries a buffer, then re-arms", "[re
 
 TEST_CASE("a byte limit asks for what is left, then ends", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 0, 5, 1, 1000);
+    zcrx::Receive rx(*f.queue, 0, 5, 1, 1000);
     io_uring_sqe sqe = poisoned_sqe();
     REQUIRE(rx.arm(sqe).ok());
     CHECK(sqe.len == 1000);
@@ -296,7 +296,7 @@ TEST_CASE("a byte limit asks for what is left, then ends", "[recv]") {
 
 TEST_CASE("a limit of UINT32_MAX is refused before it reaches the kernel", "[recv]") {
     Fixture f;
-    zcrx::Receive rx(f.queue, 0, 5, 1, UINT32_MAX);
+    zcrx::Receive rx(*f.queue, 0, 5, 1, UINT32_MAX);
     io_uring_sqe sqe = poisoned_sqe();
     const zcrx::Result<void> r = rx.arm(sqe);
     REQUIRE_FALSE(r.ok());
@@ -306,12 +306,43 @@ TEST_CASE("a limit of UINT32_MAX is refused before it reaches the kernel", "[rec
 
 TEST_CASE("unclaimed CQEs give their buffers back", "[recv]") {
     Fixture f;
-    zcrx::discard_cqe(f.queue, Cqe32(7, 123, IORING_CQE_F_MORE, 3 * page).get());
-    zcrx::discard_cqe(f.queue, Cqe32(7, 0, 0).get());
-    zcrx::discard_cqe(f.queue, Cqe32(7, -ENOBUFS, 0).get());
+    zcrx::discard_cqe(*f.queue, Cqe32(7, 123, IORING_CQE_F_MORE, 3 * page).get());
+    zcrx::discard_cqe(*f.queue, Cqe32(7, 0, 0).get());
+    zcrx::discard_cqe(*f.queue, Cqe32(7, -ENOBUFS, 0).get());
     CHECK(f.tail == 1);
     CHECK(f.rqes[0].off == 3 * page);
     CHECK(f.rqes[0].len == 123);
+}
+
+TEST_CASE("a receive outliving its ifq's queue still hands out and returns buffers",
+          "[recv][lifetime]") {
+    std::uint32_t head = 0;
+    std::uint32_t tail = 0;
+    std::vector<zcrx_rqe> rqes(16);
+    std::vector<std::byte> area(8 * page);
+    // a batch of 8: only a queue whose owner let go publishes a single return
+    zcrx::RefillQueue::Owner queue =
+        zcrx::RefillQueue::create({&head, &tail, rqes.data(), 16}, area, 0, 8, 8);
+    zcrx::Receive rx(*queue, 0, 5, 1);
+    io_uring_sqe sqe = poisoned_sqe();
+    REQUIRE(rx.arm(sqe).ok());
+    queue.reset(); // the Ifq is gone: the receive keeps the queue
+    {
+        zcrx::Receive::Event ev = rx.on_cqe(Cqe32(1, 64, IORING_CQE_F_MORE, 5 * page).get());
+        REQUIRE(ev.kind == CqeKind::data);
+        CHECK(ev.buffer.data().data() == area.data() + 5 * page);
+    }
+    CHECK(tail == 1);
+    CHECK(rqes[0].off == 5 * page);
+    zcrx::Receive moved = std::move(rx); // the reference moves with it
+    {
+        zcrx::Receive::Event ev = moved.on_cqe(Cqe32(1, 32, IORING_CQE_F_MORE, 6 * page).get());
+        REQUIRE(ev.kind == CqeKind::data);
+        CHECK(ev.buffer.data().data() == area.data() + 6 * page);
+    }
+    CHECK(tail == 2);
+    CHECK(rqes[1].off == 6 * page);
+    CHECK(moved.on_cqe(Cqe32(1, 0, 0).get()).kind == CqeKind::eof);
 }
 
 TEST_CASE("receive errnos have receive advice", "[recv]") {

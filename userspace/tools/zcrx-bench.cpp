@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -548,9 +549,9 @@ public:
         // registration wait for that; upstream kernels say EEXIST until then.
         const Clock::time_point give_up = Clock::now() + ifq_busy_wait;
         for (bool said = false;; said = true) {
-            Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
+            Result<std::reference_wrapper<zcrx::Ifq>> ifq = ring->register_ifq(ic);
             if (ifq)
-                return ZcrxReceiver(std::move(ring).value(), std::move(ifq).value());
+                return ZcrxReceiver(std::move(ring).value());
             if (ifq.error().err != EEXIST || Clock::now() > give_up)
                 return std::move(ifq).error();
             if (say && !said)
@@ -564,21 +565,21 @@ public:
     }
 
     void receive(int sock, const Checker &check, Received &r) {
-        zcrx::Receive rx(ifq_, sock, recv_tag);
+        zcrx::Ifq &ifq = ring_.ifq(0);
+        zcrx::Receive rx(ifq, sock, recv_tag);
         if (Result<void> a = rx.arm(ring_); !a) {
             r.error = std::move(a).error();
             return;
         }
         int chunk_err = 0;
         while (!rx.done()) {
-            ifq_.refill().flush();
             if (Result<unsigned> w = ring_.submit_and_wait(1); !w) {
                 r.error = std::move(w).error();
                 return;
             }
             ring_.for_each_cqe([&](const io_uring_cqe &cqe) {
                 if (cqe.user_data != recv_tag) {
-                    zcrx::discard_cqe(ifq_.refill(), cqe);
+                    zcrx::discard_cqe(ifq.refill(), cqe);
                     return;
                 }
                 zcrx::Receive::Event ev = rx.on_cqe(cqe);
@@ -595,7 +596,7 @@ public:
                     return;
                 }
         }
-        ifq_.refill().flush();
+        ifq.refill().flush();
         if (rx.end_error())
             r.error = rx.error("zero-copy receive");
         else if (chunk_err)
@@ -608,10 +609,10 @@ public:
     }
 
 private:
-    ZcrxReceiver(zcrx::Ring ring, zcrx::Ifq ifq) : ring_(std::move(ring)), ifq_(std::move(ifq)) {}
+    // The ring owns its one ifq, ring_.ifq(0).
+    explicit ZcrxReceiver(zcrx::Ring ring) : ring_(std::move(ring)) {}
 
-    zcrx::Ring ring_; // declared first: outlives the ifq
-    zcrx::Ifq ifq_;
+    zcrx::Ring ring_;
 };
 
 // ---- runs, rounds and figures ----

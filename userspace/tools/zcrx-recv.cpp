@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -336,8 +337,7 @@ private:
                 return r;
         const std::size_t total = std::size_t{s_.connections} * listeners_.size();
         while (ended_ < total) {
-            flush_all();
-            if (Result<void> r = wait(); !r)
+            if (Result<void> r = wait(); !r) // publishes the buffers given back first
                 return r;
             ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
             if (event_ring_) // events only: no data arrives there
@@ -602,6 +602,9 @@ std::string data_problem(const Settings &s, const Connection &c) {
     return {};
 }
 
+// The ifqs of the ring, which owns them.
+using IfqList = std::vector<std::reference_wrapper<zcrx::Ifq>>;
+
 // The refill queues' counts, summed over the ring's ifqs.
 struct RefillTotals {
     std::uint64_t returned = 0;
@@ -609,7 +612,7 @@ struct RefillTotals {
     std::uint64_t unread = 0;
 };
 
-RefillTotals refill_totals(const std::vector<zcrx::Ifq> &ifqs) {
+RefillTotals refill_totals(const IfqList &ifqs) {
     RefillTotals t;
     for (const zcrx::Ifq &q : ifqs) {
         const zcrx::RefillQueueStats st = q.refill().stats();
@@ -633,7 +636,7 @@ struct EventTotals {
     std::uint64_t areas_added = 0;
 };
 
-EventTotals event_totals(const Settings &s, const Receiver &r, const std::vector<zcrx::Ifq> &ifqs,
+EventTotals event_totals(const Settings &s, const Receiver &r, const IfqList &ifqs,
                          const std::optional<zcrx::KernelIfqStats> &kst, bool events) {
     EventTotals t;
     t.events = events;
@@ -700,7 +703,7 @@ void print_events_text(const Settings &s, const Receiver &r, const EventTotals &
                     r.grow_error() ? r.grow_error()->message().c_str() : "");
 }
 
-void print_text(const Settings &s, const Receiver &r, const std::vector<zcrx::Ifq> &ifqs,
+void print_text(const Settings &s, const Receiver &r, const IfqList &ifqs,
                 const std::optional<zcrx::KernelIfqStats> &kst, bool flushed,
                 const EventTotals &ev) {
     const std::vector<Connection> &conns = r.connections();
@@ -762,7 +765,7 @@ void print_text(const Settings &s, const Receiver &r, const std::vector<zcrx::If
     print_events_text(s, r, ev);
 }
 
-void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::Ifq> &ifqs,
+void print_json(const Settings &s, const Receiver &r, const IfqList &ifqs,
                 const std::optional<zcrx::KernelIfqStats> &kst, bool flushed, const EventTotals &ev,
                 bool ok) {
     zcrx::JsonWriter j;
@@ -786,8 +789,8 @@ void print_json(const Settings &s, const Receiver &r, const std::vector<zcrx::If
     j.key("region").value(s.region == zcrx::RegionKind::user ? "user" : "kernel");
     j.key("shared_ring").value(s.shared_ring);
     j.key("area").value(s.area == zcrx::AreaKind::udmabuf ? "dmabuf" : "memory");
-    j.key("rq_entries").value(ifqs.front().rq_entries());
-    j.key("area_size").value(std::uint64_t{ifqs.front().area().size()});
+    j.key("rq_entries").value(ifqs.front().get().rq_entries());
+    j.key("area_size").value(std::uint64_t{ifqs.front().get().area().size()});
     j.key("rx_buf_len").value(std::uint32_t{s.rx_buf_len});
     j.key("hold").value(s.hold);
     j.key("connections").begin_array();
@@ -986,7 +989,7 @@ int run(const Settings &s) {
     }
 
     // One interface queue per lane, all on this ring, each with its own zcrx_id
-    std::vector<zcrx::Ifq> ifqs;
+    IfqList ifqs;
     ifqs.reserve(s.lanes.size());
     for (const Lane &lane : s.lanes) {
         zcrx::IfqConfig ic = s.nodev ? zcrx::IfqConfig::device_less() : zcrx::IfqConfig{};
@@ -1009,14 +1012,14 @@ int run(const Settings &s) {
             ic.event_user_data = event_tag - ifqs.size();
             ic.stats = true;
         }
-        Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, ic);
+        Result<std::reference_wrapper<zcrx::Ifq>> ifq = ring->register_ifq(ic);
         if (!ifq) // a kernel without the device-less mode refuses it with EINVAL
             return setup_failure(ifq.error(),
                                  s.nodev && ifq.error().err == EINVAL && !zcrx::kernel_has_nodev());
-        ifqs.push_back(std::move(ifq).value());
+        ifqs.push_back(*ifq);
     }
 
-    // --shared-ring (one queue): declared after ring and ifqs, so it closes first
+    // --shared-ring (one queue): declared after ring, so it closes first
     std::optional<zcrx::Ring> importer;
     std::uint32_t shared_index = 0;
     if (s.shared_ring) {
@@ -1024,7 +1027,7 @@ int run(const Settings &s) {
         if (!r2)
             return setup_failure(r2.error());
         importer.emplace(std::move(r2).value());
-        Result<std::uint32_t> id = ifqs.front().share_with(*importer);
+        Result<std::uint32_t> id = ifqs.front().get().share_with(*importer);
         if (!id)
             return setup_failure(id.error());
         shared_index = *id;
@@ -1037,8 +1040,8 @@ int run(const Settings &s) {
             zcrx::listen_tcp(s.address, s.lanes[i].port, static_cast<int>(s.connections));
         if (!fd)
             return setup_failure(fd.error());
-        listeners[i].ifq = &ifqs[i];
-        listeners[i].index = importer ? shared_index : ifqs[i].index();
+        listeners[i].ifq = &ifqs[i].get();
+        listeners[i].index = importer ? shared_index : ifqs[i].get().index();
         listeners[i].fd = std::move(fd).value();
     }
 

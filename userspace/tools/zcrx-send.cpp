@@ -284,13 +284,13 @@ void print_results(const Settings &s, const std::vector<Connection> &conns,
             std::printf("connection %zu: %llu bytes in %.3f s, failed\n", i + 1,
                         static_cast<unsigned long long>(c.bytes), seconds(c.end));
         else
-            std::printf("connection %zu: %llu bytes in %.3f s, %.1f Mbit/s\n", i + 1,
+            std::printf("connection %zu: %llu bytes in %.3f s, %.3f Gbit/s\n", i + 1,
                         static_cast<unsigned long long>(c.bytes), seconds(c.end),
-                        1000 * gbit_per_s(c.bytes, seconds(c.end)));
+                        gbit_per_s(c.bytes, seconds(c.end)));
     }
-    std::printf("total: %zu connection%s, %llu bytes in %.3f s, %.1f Mbit/s\n", conns.size(),
+    std::printf("total: %zu connection%s, %llu bytes in %.3f s, %.3f Gbit/s\n", conns.size(),
                 conns.size() == 1 ? "" : "s", static_cast<unsigned long long>(total), seconds(last),
-                1000 * gbit_per_s(total, seconds(last)));
+                gbit_per_s(total, seconds(last)));
 }
 
 int run_send(const Settings &s) {

@@ -4,18 +4,17 @@
 // what any TCP socket receives into the area, through the same completions
 // and refill ring.
 //
-// Lifetime: the kernel has no unregister operation. The interface queue
-// lives until its io_uring is closed, and dies with it. So an Ifq must not
-// outlive the Ring it was registered on (declare the Ring first), and every
-// Receive and BufferHandle of the Ifq must be gone before the Ifq is.
-// Destroying the Ifq alone unmaps the memory but does not release the RX
-// queue: the kernel keeps its pinned pages until the ring is closed.
+// Lifetime: the kernel has no unregister operation: an interface queue
+// lives until its io_uring is closed. So the Ring owns its Ifqs
+// (Ring::register_ifq() returns a reference) and they die with it. The
+// memory a received buffer lies in stays mapped while a BufferHandle or a
+// Receive of the Ifq is left, even past the Ring (see zcrx/buffer.hpp).
 //
 // Areas: an Ifq starts with one area (IfqConfig::area_size) and may be given
 // more while it lives (add_area(), ZCRX_CTRL_ADD_AREA, Linux 7.3), up to
 // max_areas, each with buffers of the same size and of the same kind. The
-// Ifq keeps every area mapped; completions name their area by its id, and
-// refill() resolves them. area() stays the first area.
+// refill queue keeps every area mapped; completions name their area by its
+// id, and refill() resolves them. area() stays the first area.
 //
 // Events and statistics (Linux 7.2): IfqConfig::event_types asks the kernel
 // to post a CQE on the ring when buffers run out or data is copied (see
@@ -26,10 +25,13 @@
 // ifq; import_ifq() registers it on another ring (or the same one), which
 // then receives through the same queue, area and refill ring under an id
 // of its own. The kernel keeps the queue while any ring that registered or
-// imported it, or any export descriptor, is open. In one process, receive
-// on both rings through the exporting Ifq's refill(): Receive(ifq.refill(),
-// imported_id, ...). The refill queue is not thread-safe; rings driven
-// from several threads must serialise their returns.
+// imported it, or any export descriptor, is open. In one process,
+// share_with() imports it on another ring, which then also publishes the
+// queue's returns before it waits; receive on it through the exporting
+// Ifq's refill(): Receive(ifq.refill(), imported_id, ...). The refill queue
+// is not thread-safe: rings driven from several threads must serialise
+// their returns and their waits, since a wait on either ring publishes
+// into the queue.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +45,7 @@
 #include "zcrx/buffer.hpp"
 #include "zcrx/event.hpp"
 #include "zcrx/fd.hpp"
+#include "zcrx/mapping.hpp"
 #include "zcrx/refill_ring.hpp"
 #include "zcrx/result.hpp"
 #include "zcrx/ring.hpp"
@@ -123,34 +126,6 @@ inline constexpr std::size_t max_areas = 1024;
                                                 const uapi::zcrx_offsets &offsets,
                                                 std::uint32_t entries);
 
-// A move-only mmap()ed range, unmapped on destruction.
-class Mapping {
-public:
-    Mapping() noexcept = default;
-    // Private anonymous memory; huge: MAP_HUGETLB (len a multiple of the
-    // default huge page size, and huge pages reserved).
-    [[nodiscard]] static Result<Mapping> anonymous(std::size_t len, bool huge,
-                                                   const std::string &what);
-    // MAP_SHARED, read-write, of fd at offset.
-    [[nodiscard]] static Result<Mapping> shared(int fd, std::uint64_t offset, std::size_t len,
-                                                const std::string &what);
-
-    Mapping(const Mapping &) = delete;
-    Mapping &operator=(const Mapping &) = delete;
-    Mapping(Mapping &&other) noexcept;
-    Mapping &operator=(Mapping &&other) noexcept;
-    ~Mapping() { reset(); }
-
-    [[nodiscard]] std::span<std::byte> bytes() const noexcept { return {addr_, len_}; }
-    void reset() noexcept;
-
-private:
-    Mapping(std::byte *addr, std::size_t len) noexcept : addr_(addr), len_(len) {}
-
-    std::byte *addr_ = nullptr;
-    std::size_t len_ = 0;
-};
-
 enum class AreaKind {
     anonymous, // private anonymous memory, pinned by the kernel
     // a dma-buf area (IORING_ZCRX_AREA_DMABUF): a udmabuf over a sealed
@@ -204,7 +179,7 @@ struct IfqConfig {
     }
 };
 
-// What Ifq::create() checks before it maps or registers anything: the
+// What Ring::register_ifq() checks before it maps or registers anything: the
 // refill-ring and area sizes, rx_buf_len, that a device-less config names
 // no interface or queue and has no dma-buf area, and that event_types has
 // only known types. EINVAL with what to change otherwise.
@@ -217,26 +192,17 @@ struct IfqConfig {
 // Registers on ring the ifq an export descriptor holds (ZCRX_REG_IMPORT)
 // and returns its id there, for RECV_ZC's zcrx_ifq_idx. The descriptor may
 // be closed afterwards. EBADF if export_fd is not an export descriptor.
+// For a descriptor from another process; in one process, Ifq::share_with()
+// also has ring publish the queue's returns before it waits.
 [[nodiscard]] Result<std::uint32_t> import_ifq(Ring &ring, int export_fd);
 
 class Ifq {
 public:
-    // Checks config (check_config()), maps the area (and a user region),
-    // registers the interface queue on ring (IORING_REGISTER_ZCRX_IFQ), maps
-    // a kernel region, and sets up the refill ring. Registration errors carry
-    // the errno and its zcrx hint; EINVAL for a device-less ifq from a kernel
-    // whose query lacks ZCRX_REG_NODEV, or for events or statistics from one
-    // without ZCRX_FEATURE_EVENT, says which kernel it needs.
-    [[nodiscard]] static Result<Ifq> create(Ring &ring, const IfqConfig &config);
-
-    Ifq(Ifq &&) noexcept = default;
-    // Deleted: member-wise assignment would unmap the old region before the
-    // old queue's final flush writes to it.
-    Ifq &operator=(Ifq &&) = delete;
+    // Made by Ring::register_ifq(), owned by the ring: neither copied nor
+    // moved.
     Ifq(const Ifq &) = delete;
     Ifq &operator=(const Ifq &) = delete;
     ~Ifq() = default;
-
     // What RECV_ZC's zcrx_ifq_idx names: the ifq's index in its ring, which
     // is the zcrx_id registration returned (a ring may hold several ifqs).
     [[nodiscard]] std::uint32_t index() const noexcept { return id_; }
@@ -245,7 +211,7 @@ public:
     [[nodiscard]] std::uint32_t rq_entries() const noexcept { return rq_entries_; }
     // The first area and its token.
     [[nodiscard]] std::uint64_t area_token() const noexcept { return area_token_; }
-    [[nodiscard]] std::span<const std::byte> area() const noexcept { return area_.bytes(); }
+    [[nodiscard]] std::span<const std::byte> area() const noexcept { return area_; }
     // Areas in all (1 + those add_area() added) and their bytes.
     [[nodiscard]] std::size_t area_count() const noexcept { return refill_->areas().size(); }
     [[nodiscard]] std::uint64_t area_bytes() const noexcept { return refill_->areas().bytes(); }
@@ -257,12 +223,12 @@ public:
     [[nodiscard]] std::uint32_t rx_buf_len() const noexcept { return rx_buf_len_; }
     [[nodiscard]] RegionKind region_kind() const noexcept { return region_kind_; }
     [[nodiscard]] AreaKind area_kind() const noexcept { return area_kind_; }
-    [[nodiscard]] std::uint64_t region_bytes() const noexcept { return region_.bytes().size(); }
+    [[nodiscard]] std::uint64_t region_bytes() const noexcept { return region_.size(); }
 
     // The refill ring's memory and where registration said its parts are,
     // for a program that writes the ring itself (a fuzzer) instead of
     // through refill(): the two must not be used together.
-    [[nodiscard]] std::span<std::byte> refill_region() const noexcept { return region_.bytes(); }
+    [[nodiscard]] std::span<std::byte> refill_region() const noexcept { return region_; }
     [[nodiscard]] const uapi::zcrx_offsets &refill_offsets() const noexcept { return offsets_; }
 
     [[nodiscard]] RefillQueue &refill() noexcept { return *refill_; }
@@ -271,8 +237,7 @@ public:
     // Has the kernel read every buffer given back through refill() now, in
     // this thread (ZCRX_CTRL_FLUSH_RQ): an idle queue reads the refill ring
     // only when its page pool needs buffers. Publishes what refill() holds
-    // back, as often as returns still wait for room. The ring the ifq was
-    // registered on must still be open.
+    // back, as often as returns still wait for room.
     [[nodiscard]] Result<void> flush_refill();
 
     // An area added to the live ifq.
@@ -284,7 +249,7 @@ public:
     // ZCRX_CTRL_ADD_AREA (Linux 7.3): one more area of size bytes (rounded
     // up to whole pages; a multiple of rx_buf_len()), of the first area's
     // kind (memory, MAP_HUGETLB pages with huge_pages, or a udmabuf), kept
-    // mapped by the Ifq. Its buffers are received into and resolved by
+    // mapped by refill(). Its buffers are received into and resolved by
     // refill() from then on: call it in the thread that uses refill(), whose
     // table of areas it changes. Errors carry the errno and what to do:
     // EINVAL or EOPNOTSUPP from a kernel without it says which kernel is
@@ -306,23 +271,33 @@ public:
     }
     // The kernel's copy statistics, if IfqConfig::stats asked for them.
     [[nodiscard]] std::optional<CopyStats> stats() const noexcept {
-        return stats_offset_ != 0 ? read_copy_stats(region_.bytes(), stats_offset_) : std::nullopt;
+        return stats_offset_ != 0 ? read_copy_stats(region_, stats_offset_) : std::nullopt;
     }
 
     // ZCRX_CTRL_EXPORT: a close-on-exec descriptor that holds the kernel's
     // ifq (and so its queue) for import_ifq(), even after this ring closes.
     [[nodiscard]] Result<Fd> export_handle() const;
-    // Export and import on ring at once: the ifq's id on ring.
+    // Export and import on ring at once: the ifq's id on ring. Before it
+    // waits, ring publishes what refill() holds back from then on too.
     [[nodiscard]] Result<std::uint32_t> share_with(Ring &ring) const;
 
 private:
+    friend class Ring;
     Ifq() = default;
 
-    // Declared before refill_: the queue is destroyed (and flushes) first.
-    Mapping area_;
-    Mapping region_;
-    std::vector<Mapping> added_areas_;    // add_area()'s; their memory never moves
-    std::unique_ptr<RefillQueue> refill_; // handles point at it: fixed address
+    // Checks config (check_config()), maps the area (and a user region),
+    // registers the interface queue on ring (IORING_REGISTER_ZCRX_IFQ), maps
+    // a kernel region, and sets up the refill ring. Registration errors carry
+    // the errno and its zcrx hint; EINVAL for a device-less ifq from a kernel
+    // whose query lacks ZCRX_REG_NODEV, or for events or statistics from one
+    // without ZCRX_FEATURE_EVENT, says which kernel it needs.
+    [[nodiscard]] static Result<std::unique_ptr<Ifq>> create(Ring &ring, const IfqConfig &config);
+
+    // The queue keeps the memory: the first area, the refill region and
+    // every added area, mapped for as long as a handle needs it.
+    RefillQueue::Owner refill_;
+    std::span<const std::byte> area_;
+    std::span<std::byte> region_;
     std::uint64_t area_token_ = 0;
     std::uint64_t stats_offset_ = 0; // 0: no statistics
     std::uint64_t event_user_data_ = 0;
@@ -331,7 +306,7 @@ private:
     uapi::zcrx_offsets offsets_{};
     std::uint32_t rq_entries_ = 0;
     std::uint32_t id_ = 0;
-    int ring_fd_ = -1; // of the ring it was registered on, for control calls
+    int ring_fd_ = -1; // of the ring that owns it, for control calls
     RegionKind region_kind_ = RegionKind::user;
     AreaKind area_kind_ = AreaKind::anonymous;
 };

@@ -7,10 +7,12 @@
 // buffers back, flush, then re-arm), anything else is an error. A request
 // that completed data before running out stays armed and tries again.
 //
-// A Receive does not wait: the caller owns the loop. Per wait: flush the
-// refill queue, Ring::submit_and_wait(), route each CQE to its Receive by
-// user_data (on_cqe()), let the buffers go, flush, and arm() every Receive
-// that needs_arm(). CQEs nobody claims must still go back: discard_cqe().
+// A Receive does not wait: the caller owns the loop. Per wait:
+// Ring::submit_and_wait() (which publishes the buffers given back so far),
+// route each CQE to its Receive by user_data (on_cqe()), let the buffers go,
+// and arm() every Receive that needs_arm(). CQEs nobody claims must still go
+// back: discard_cqe(). A Receive keeps its ifq's refill queue (and the
+// memory its buffers lie in) alive, whatever happens to the Ifq.
 #pragma once
 
 #include <liburing.h>
@@ -91,14 +93,14 @@ public:
     static constexpr unsigned max_idle_rearms = 1000;
 
     // Binds to a connected TCP socket (not owned; keep it open while armed)
-    // and the ifq (must outlive this). user_data tags its SQEs and CQEs.
+    // and the ifq. user_data tags its SQEs and CQEs.
     // limit: total bytes to receive, 0 for all (below UINT32_MAX).
     Receive(Ifq &ifq, int sockfd, std::uint64_t user_data, std::uint32_t limit = 0) noexcept
         : Receive(ifq.refill(), ifq.index(), sockfd, user_data, limit) {}
     // The same from the ifq's parts: its refill queue and index.
     Receive(RefillQueue &refill, std::uint32_t ifq_index, int sockfd, std::uint64_t user_data,
             std::uint32_t limit = 0) noexcept
-        : refill_(&refill), ifq_index_(ifq_index), fd_(sockfd), user_data_(user_data),
+        : refill_(refill), ifq_index_(ifq_index), fd_(sockfd), user_data_(user_data),
           limit_(limit) {}
 
     Receive(Receive &&) noexcept = default;
@@ -154,7 +156,7 @@ private:
         end_err_ = err;
     }
 
-    RefillQueue *refill_;
+    RefillQueue::Ref refill_;
     std::uint32_t ifq_index_;
     int fd_;
     std::uint64_t user_data_;

@@ -36,14 +36,15 @@ constexpr std::uint32_t small_ring = 64; // its region is one page
 int register_area(const Settings &s, std::uint64_t size, std::uint64_t &region_bytes,
                   bool quiet = false) {
     zcrx::Ring ring = new_ring();
-    zcrx::Result<zcrx::Ifq> ifq = zcrx::Ifq::create(ring, queue_config(s, small_ring, size));
+    zcrx::Result<std::reference_wrapper<zcrx::Ifq>> ifq =
+        ring.register_ifq(queue_config(s, small_ring, size));
     if (!ifq) {
         if (!quiet || ifq.error().err != ENOMEM)
             std::printf("charge: %llu kB area: %s\n", static_cast<unsigned long long>(size >> 10),
                         ifq.error().message().c_str());
         return ifq.error().err;
     }
-    region_bytes = ifq->region_bytes();
+    region_bytes = ifq->get().region_bytes();
     std::printf("charge: %llu kB area and a %llu kB region registered\n",
                 static_cast<unsigned long long>(size >> 10),
                 static_cast<unsigned long long>(region_bytes >> 10));

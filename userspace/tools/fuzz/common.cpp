@@ -62,11 +62,11 @@ zcrx::Ring new_ring() {
     return std::move(*ring);
 }
 
-zcrx::Ifq register_queue(zcrx::Ring &ring, const zcrx::IfqConfig &config) {
-    zcrx::Result<zcrx::Ifq> ifq = zcrx::Ifq::create(ring, config);
+zcrx::Ifq &register_queue(zcrx::Ring &ring, const zcrx::IfqConfig &config) {
+    zcrx::Result<std::reference_wrapper<zcrx::Ifq>> ifq = ring.register_ifq(config);
     if (!ifq)
         throw std::runtime_error(ifq.error().message());
-    return std::move(*ifq);
+    return *ifq;
 }
 
 std::string errno_string(int err) {

@@ -73,7 +73,7 @@ private:
                                            std::uint64_t area_size);
 // A new ring, and the queue registered on it; both throw what failed.
 [[nodiscard]] zcrx::Ring new_ring();
-[[nodiscard]] zcrx::Ifq register_queue(zcrx::Ring &ring, const zcrx::IfqConfig &config);
+[[nodiscard]] zcrx::Ifq &register_queue(zcrx::Ring &ring, const zcrx::IfqConfig &config);
 
 // "EINVAL" for 22, "0" for 0, "E?123" if the C library has no name.
 [[nodiscard]] std::string errno_string(int err);

@@ -67,7 +67,8 @@ void receive(const Settings &s, int sock, std::uint64_t max_chunks, Progress &p)
         p.register_err = ring.error().err;
         return;
     }
-    zcrx::Result<zcrx::Ifq> ifq = zcrx::Ifq::create(*ring, queue_config(s, 512, 8 << 20));
+    zcrx::Result<std::reference_wrapper<zcrx::Ifq>> ifq =
+        ring->register_ifq(queue_config(s, 512, 8 << 20));
     p.register_err = ifq ? 0 : ifq.error().err;
     if (!ifq)
         return;
@@ -78,7 +79,6 @@ void receive(const Settings &s, int sock, std::uint64_t max_chunks, Progress &p)
     if (!rx.arm(*ring))
         return;
     while (!rx.done() && (max_chunks == 0 || p.chunks < max_chunks) && !p.mismatch) {
-        ifq->refill().flush();
         if (!ring->submit_and_wait(1))
             break;
         ring->for_each_cqe([&](const io_uring_cqe &cqe) {

@@ -480,7 +480,7 @@ struct Stream {
 int run_refill(const Settings &s) {
     std::mt19937_64 rng(s.seed);
     zcrx::Ring ring = new_ring();
-    zcrx::Ifq ifq = register_queue(ring, queue_config(s, s.rq_entries, s.area_size));
+    zcrx::Ifq &ifq = register_queue(ring, queue_config(s, s.rq_entries, s.area_size));
     Forwarder fwd(ifq, rng);
     fwd.never_handed_out(); // before the listener lets the sender in
     zcrx::Result<std::pair<zcrx::Fd, zcrx::Fd>> loop = loopback_pair();
@@ -492,12 +492,12 @@ int run_refill(const Settings &s) {
         throw std::runtime_error(sock.error().message());
 
     ShadowRing shadow(zcrx::max_rq_entries);
-    zcrx::RefillQueue legit(shadow.view(), ifq.area(), ifq.area_token(), 1,
-                            ifq.area().size() / 4096);
+    const zcrx::RefillQueue::Owner legit = zcrx::RefillQueue::create(
+        shadow.view(), ifq.area(), ifq.area_token(), 1, ifq.area().size() / 4096);
     // user_data 0: zcrx-send's stream; 1: the loopback one
     Stream streams[2] = {
-        {"stream", zcrx::Receive(legit, ifq.index(), sock->get(), 0)},
-        {"loopback stream", zcrx::Receive(legit, ifq.index(), loop->first.get(), 1)}};
+        {"stream", zcrx::Receive(*legit, ifq.index(), sock->get(), 0)},
+        {"loopback stream", zcrx::Receive(*legit, ifq.index(), loop->first.get(), 1)}};
     std::vector<std::byte> chunk(65536);
     std::uint64_t loop_sent = 0;
     bool announced = false;
@@ -558,7 +558,7 @@ int run_refill(const Settings &s) {
             // but for the one early() may just have written
             st.take(ev.buffer.data(), fwd.chaos());
         });
-        legit.flush();
+        legit->flush();
         shadow.drain([&](const zcrx_rqe &e) { fwd.returned(e); });
         fwd.round(hostile);
         if (!hostile && !settled && fwd.settled()) {

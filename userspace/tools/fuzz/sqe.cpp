@@ -224,7 +224,7 @@ Input make_input(std::mt19937_64 &rng, const Fds &f, int ring_fd, io_uring_sqe &
 int run_sqe(const Settings &s) {
     std::mt19937_64 rng(s.seed);
     zcrx::Ring ring = new_ring();
-    zcrx::Ifq ifq = register_queue(ring, queue_config(s, 256, 4 << 20));
+    zcrx::Ifq &ifq = register_queue(ring, queue_config(s, 256, 4 << 20));
     Fds fds = open_fds();
     ::close(fds.closed);
 
@@ -279,13 +279,12 @@ int run_sqe(const Settings &s) {
                         verifier.update(area.subspan(off, static_cast<std::size_t>(cqe.res)));
                     else
                         tally.add(in.kind, "data outside the area", false);
-                    ifq.refill().give_back(z.off, static_cast<std::uint32_t>(cqe.res));
+                    zcrx::discard_cqe(ifq.refill(), cqe);
                     ++data_cqes;
                 }
                 if (!(cqe.flags & IORING_CQE_F_MORE))
                     final_res = cqe.res;
             });
-            ifq.refill().flush();
             if (!final_res && !cancelled) {
                 if (!in.blocks)
                     tally.add(in.kind, "no answer in 2 s, cancelled", false);
