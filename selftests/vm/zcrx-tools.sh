@@ -458,28 +458,35 @@ header_split_off() {
 	return "$ok"
 }
 
-# nodev_send SIZE ADDRESS SENDER-NS [RECV-ARGS...]: zcrx-recv --nodev
-# --json (or what the caller's array nodev_format holds) in the receiver's
-# namespace on ADDRESS PORT_NODEV (no --ifname, no --queue), fed SIZE bytes
-# of zcrx-send's pattern from SENDER-NS; returns zcrx-recv's exit status,
-# its report in $tmp/recv.out.
+# nodev_send SIZE ADDRESS SENDER-NS [RECV-ARGS...] [-- SEND-ARGS...]:
+# zcrx-recv --nodev --json (or what the caller's array nodev_format holds)
+# in the receiver's namespace on ADDRESS PORT_NODEV (no --ifname, no
+# --queue), fed SIZE bytes of zcrx-send's pattern from SENDER-NS; returns
+# zcrx-recv's exit status, its report in $tmp/recv.out, zcrx-send's in
+# $tmp/send.out.
 nodev_format=(--json)
 nodev_send() {
 	local size=$1 addr=$2 from=$3
+	local recv_args=() send_args=()
 
 	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		recv_args+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || { shift; send_args=("$@"); }
 	timeout 300 ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --nodev --verify \
-		--expect-bytes "$size" "${nodev_format[@]}" "$@" "$addr" "$PORT_NODEV" \
-		>"$tmp/recv.out" 2>"$tmp/recv.err" &
+		--expect-bytes "$size" "${nodev_format[@]}" "${recv_args[@]}" "$addr" \
+		"$PORT_NODEV" >"$tmp/recv.out" 2>"$tmp/recv.err" &
 	recv_pid=$!
 	if ! nsim_wait_listen "$NSIM_NS_B" "$PORT_NODEV" "$recv_pid"; then
 		kill "$recv_pid" 2>/dev/null
 		recv_wait
 		return 1
 	fi
-	timeout 300 ip netns exec "$from" "$bin/zcrx-send" --size "$size" "$addr" \
-		"$PORT_NODEV" | sed 's/^/# send: /'
-	[ "${PIPESTATUS[0]}" -eq 0 ] || { recv_wait; return 1; }
+	timeout 300 ip netns exec "$from" "$bin/zcrx-send" --size "$size" "${send_args[@]}" \
+		"$addr" "$PORT_NODEV" >"$tmp/send.out" || { recv_wait; return 1; }
+	sed 's/^/# send: /' "$tmp/send.out"
 	recv_wait
 }
 
@@ -593,6 +600,48 @@ for expr in sys.argv[2:]:
         print(f"# failed: {expr}")
         ok = False
 sys.exit(0 if ok else 1)
+PY
+}
+
+# nodev_interval: --interval 0.5 --json on both tools, an 8 MiB stream
+# paced at 4 MiB/s (about 2 s): each prints NDJSON, interval lines (at
+# least two, each starting where the last ended) before its results, and
+# the bytes of its intervals add up to the whole stream.
+nodev_interval() {
+	local size=$((8 << 20))
+
+	nodev_send "$size" 127.0.0.1 "$NSIM_NS_B" --interval 0.5 \
+		-- --rate 4M --interval 0.5 --json || return
+	ndjson_intervals "$tmp/recv.out" zcrx-recv "$size" &&
+		ndjson_intervals "$tmp/send.out" zcrx-send "$size"
+}
+
+# ndjson_intervals FILE TOOL SIZE: FILE is TOOL's --interval --json output.
+ndjson_intervals() {
+	python3 - "$@" <<'PY'
+import json, sys
+path, tool, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+objs = [json.loads(l) for l in open(path) if l.strip()]
+ivals, results = objs[:-1], objs[-1]
+print(f"# {tool}: {len(ivals)} intervals: " +
+      ", ".join(f"{i['start']:.2f}-{i['end']:.2f} s {i['bytes']}" for i in ivals))
+checks = {
+    "at least two intervals": len(ivals) >= 2,
+    "every line but the last an interval": all(
+        i.get("version") == 1 and i.get("type") == "interval" and i.get("tool") == tool
+        for i in ivals),
+    "each interval starts where the last ended": all(
+        abs(a["end"] - b["start"]) < 1e-9 for a, b in zip(ivals, ivals[1:])),
+    f"the intervals carry {size} bytes": sum(i["bytes"] for i in ivals) == size,
+    "the results come last": "type" not in results and results["total"]["bytes"] == size,
+}
+if tool == "zcrx-recv":
+    checks["completions counted"] = (sum(i["cqes"] for i in ivals) ==
+                                     results["total"]["cqes"])
+for what, ok in checks.items():
+    if not ok:
+        print(f"# failed: {what}")
+sys.exit(0 if all(checks.values()) else 1)
 PY
 }
 
@@ -768,6 +817,11 @@ main() {
 	tap_check "--nodev with --area dmabuf: exit 2, the kernel cannot copy into it" \
 		recv_error 2 "*--area dmabuf: not with --nodev*Try 'zcrx-recv --help'*" \
 		--nodev --area dmabuf
+	tap_check "--nodev --interval 0.5 on both tools, --json: NDJSON intervals add up to the stream" \
+		nodev_interval
+	tap_check "--interval 0.05: exit 2, below 0.1 s" \
+		recv_error 2 "*--interval: 0.05 is out of range: must be between 0.1 s and 3600 s*" \
+		--nodev --interval 0.05
 	tap_check "--grow-max without --grow: exit 2" \
 		recv_error 2 "*--grow-max: only with --grow*Try 'zcrx-recv --help'*" \
 		--nodev --grow-max 3

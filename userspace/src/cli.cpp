@@ -169,6 +169,15 @@ std::uint64_t Args::count_or(std::string_view name, std::uint64_t fallback, std:
     return v ? parse_count(*v, "--" + std::string(name), min, max) : fallback;
 }
 
+std::optional<std::chrono::milliseconds> Args::seconds(std::string_view name,
+                                                       std::chrono::milliseconds min,
+                                                       std::chrono::milliseconds max) const {
+    const std::optional<std::string_view> v = value(name);
+    if (!v)
+        return std::nullopt;
+    return parse_seconds(*v, "--" + std::string(name), min, max);
+}
+
 std::uint64_t parse_size(std::string_view text, std::string_view what, std::uint64_t min,
                          std::uint64_t max) {
     const std::string syntax =
@@ -228,6 +237,58 @@ std::uint64_t parse_count(std::string_view text, std::string_view what, std::uin
     if (*number < min || *number > max)
         out_of_range(what, std::string(text), std::to_string(min), std::to_string(max));
     return *number;
+}
+
+namespace {
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    std::string s = std::to_string(ms.count() / 1000);
+    if (const auto frac = ms.count() % 1000; frac != 0) {
+        std::string f = std::to_string(frac + 1000).substr(1); // three digits
+        f.erase(f.find_last_not_of('0') + 1);
+        s += "." + f;
+    }
+    return s + " s";
+}
+
+} // namespace
+
+std::chrono::milliseconds parse_seconds(std::string_view text, std::string_view what,
+                                        std::chrono::milliseconds min,
+                                        std::chrono::milliseconds max) {
+    const auto not_seconds = [&] {
+        return UsageError(std::string(what) + ": " + quoted(text) +
+                          " is not a number of seconds (such as 2 or 0.5)");
+    };
+    std::string_view rest;
+    bool overflow = false;
+    const std::optional<std::uint64_t> whole = leading_number(text, rest, overflow);
+    const auto out = [&] {
+        out_of_range(what, std::string(text), seconds_text(min), seconds_text(max));
+    };
+    if (overflow)
+        out();
+    if (!whole)
+        throw not_seconds();
+    std::uint64_t millis = 0;
+    if (!rest.empty()) {
+        if (rest.front() != '.' || rest.size() < 2 || rest.size() > 4)
+            throw not_seconds();
+        std::uint64_t scale = 100;
+        for (const char c : rest.substr(1)) {
+            if (c < '0' || c > '9')
+                throw not_seconds();
+            millis += static_cast<std::uint64_t>(c - '0') * scale;
+            scale /= 10;
+        }
+    }
+    const auto max_whole = static_cast<std::uint64_t>(max.count() / 1000) + 1;
+    if (*whole > max_whole)
+        out();
+    const std::chrono::milliseconds d(static_cast<std::int64_t>(*whole * 1000 + millis));
+    if (d < min || d > max)
+        out();
+    return d;
 }
 
 std::uint16_t parse_port(std::string_view text, std::string_view what) {

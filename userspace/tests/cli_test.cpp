@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -159,6 +160,32 @@ TEST_CASE("counts are plain decimal numbers in range", "[cli]") {
     CHECK(usage_error([] {
               (void)cli::parse_count("99999999999999999999", "--connections", 1, 1024);
           }) == "--connections: 99999999999999999999 is out of range: must be between 1 and 1024");
+}
+
+TEST_CASE("seconds are decimal with up to three fraction digits, in range", "[cli]") {
+    using std::chrono::milliseconds;
+    const auto secs = [](const char *t) {
+        return cli::parse_seconds(t, "--interval", milliseconds(100), milliseconds(3600000));
+    };
+    CHECK(secs("2") == milliseconds(2000));
+    CHECK(secs("0.5") == milliseconds(500));
+    CHECK(secs("1.25") == milliseconds(1250));
+    CHECK(secs("0.125") == milliseconds(125));
+    CHECK(secs("3600") == milliseconds(3600000));
+    for (const char *bad : {"", "x", "1x", ".5", "1.", "1.2345", "1.x", "-1", " 1", "1s", "1e3"}) {
+        INFO("seconds '" << bad << "'");
+        CHECK(usage_error([&] { (void)secs(bad); }) ==
+              "--interval: '" + std::string(bad) +
+                  "' is not a number of seconds (such as 2 or 0.5)");
+    }
+    CHECK(usage_error([&] { (void)secs("0.05"); }) ==
+          "--interval: 0.05 is out of range: must be between 0.1 s and 3600 s");
+    CHECK(usage_error([&] { (void)secs("3600.001"); }) ==
+          "--interval: 3600.001 is out of range: must be between 0.1 s and 3600 s");
+    CHECK(usage_error([&] { (void)secs("99999999999999999999"); }) ==
+          "--interval: 99999999999999999999 is out of range: must be between 0.1 s and 3600 s");
+    CHECK(usage_error([&] { (void)secs("18446744073709551615"); }) ==
+          "--interval: 18446744073709551615 is out of range: must be between 0.1 s and 3600 s");
 }
 
 TEST_CASE("ports are 1 to 65535", "[cli]") {

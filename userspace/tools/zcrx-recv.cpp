@@ -29,6 +29,7 @@
 #include "zcrx/json.hpp"
 #include "zcrx/net.hpp"
 #include "zcrx/pattern.hpp"
+#include "zcrx/progress.hpp"
 #include "zcrx/query.hpp"
 #include "zcrx/recv.hpp"
 #include "zcrx/recv_tool.hpp"
@@ -86,7 +87,8 @@ constexpr cli::Option options[] = {
     {"expect-bytes", "SIZE", "every connection must carry exactly SIZE bytes"},
     {"grow", "SIZE", "add an area of SIZE (default: --area-size) when buffers run out", 0, true},
     {"grow-max", "N", "with --grow: add at most N areas per queue (default 16)"},
-    {"json", "", "print the results as one JSON object on stdout"},
+    {"interval", "SECS", "print progress every SECS seconds (0.1 to 3600) while receiving"},
+    {"json", "", "print the results as one JSON object on stdout (see above)"},
     {"help", "", "show this help and exit", 'h'},
 };
 
@@ -152,6 +154,13 @@ std::string help_text() {
         "multiple of the buffer size) each time buffers run out, up to --grow-max\n"
         "areas per queue.\n"
         "\n"
+        "--interval SECS prints a line every SECS seconds from the first accept on:\n"
+        "the bytes and completions of all connections in that interval and their\n"
+        "throughput, as \"[  1.00-  2.00 s] N bytes, X Gbit/s, N cqes\"; the last line\n"
+        "covers what came after the last whole interval. With --json each is a JSON\n"
+        "object of its own line ({\"version\":1,\"type\":\"interval\",...}), before\n"
+        "the line of the results: the output is NDJSON.\n"
+        "\n"
         "Options:\n";
     s += cli::option_help(options);
     s += "\n"
@@ -199,7 +208,8 @@ struct Settings {
     bool checksum = false;
     std::optional<std::uint64_t> expect_bytes;
     bool json = false;
-    rt::GrowSettings grow; // --grow, --grow-max
+    rt::GrowSettings grow;                             // --grow, --grow-max
+    std::optional<std::chrono::milliseconds> interval; // --interval
 };
 
 struct Connection {
@@ -292,6 +302,17 @@ public:
         Result<void> r = loop();
         drain_backlog();
         flush_all();
+        if (ticker_) {
+            const Totals t = totals();
+            Clock::time_point end = Clock::now();
+            if (!conns_.empty()) {
+                end = conns_.front().end;
+                for (const Connection &c : conns_)
+                    end = std::max(end, c.end);
+            }
+            if (const auto i = ticker_->last(end, t.bytes, t.cqes))
+                print_interval(*i);
+        }
         return r;
     }
 
@@ -339,31 +360,70 @@ private:
         while (ended_ < total) {
             if (Result<void> r = wait(); !r) // publishes the buffers given back first
                 return r;
-            ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
+            if (ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); }) != 0)
+                last_cqe_ = Clock::now();
             if (event_ring_) // events only: no data arrives there
                 event_ring_->for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
             flush_all();
             if (Result<void> r = after_batch(); !r)
                 return r;
+            report_progress();
         }
         return {};
     }
 
-    // Waits for a completion. A consumer holding buffers back catches up
-    // (gives them all back) once no data has come for hold_idle: the buffers
-    // it does not hold may all sit in TCP's out-of-order queue, waiting for a
-    // segment that has no buffer left to land in, and holding on forever
-    // would stall the stream for good.
+    struct Totals {
+        std::uint64_t bytes = 0;
+        std::uint64_t cqes = 0;
+    };
+    [[nodiscard]] Totals totals() const noexcept {
+        Totals t;
+        for (const Connection &c : conns_)
+            if (c.rx) {
+                t.bytes += c.rx->stats().bytes;
+                t.cqes += c.rx->stats().cqes;
+            }
+        return t;
+    }
+
+    // --interval: a line for each interval that has ended.
+    void report_progress() {
+        if (!ticker_)
+            return;
+        const Totals t = totals();
+        if (const auto i = ticker_->tick(Clock::now(), t.bytes, t.cqes))
+            print_interval(*i);
+    }
+
+    void print_interval(const zcrx::progress::Interval &i) const {
+        const std::string line =
+            s_.json ? zcrx::progress::json_line(i, "zcrx-recv") : zcrx::progress::text_line(i);
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+    }
+
+    // Waits for a completion, or until the next --interval line is due. A
+    // consumer holding buffers back catches up (gives them all back) once no
+    // completion has come for hold_idle: the buffers it does not hold may
+    // all sit in TCP's out-of-order queue, waiting for a segment that has no
+    // buffer left to land in, and holding on forever would stall the stream
+    // for good.
     Result<void> wait() {
-        if (backlog_.empty()) {
+        std::optional<Clock::time_point> until;
+        if (!backlog_.empty())
+            until = last_cqe_ + hold_idle;
+        if (ticker_)
+            until = until ? std::min(*until, ticker_->next()) : ticker_->next();
+        if (!until) {
             if (Result<unsigned> r = ring_.submit_and_wait(1); !r)
                 return std::move(r).error();
             return {};
         }
-        Result<bool> r = ring_.submit_and_wait_for(hold_idle);
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(*until - Clock::now());
+        Result<bool> r = ring_.submit_and_wait_for(std::max(left, std::chrono::milliseconds(0)));
         if (!r)
             return std::move(r).error();
-        if (!*r) {
+        if (!*r && !backlog_.empty() && Clock::now() - last_cqe_ >= hold_idle) {
             ++idle_drains_;
             drain_backlog();
         }
@@ -550,6 +610,8 @@ private:
         c.peer = format_peer(l.peer);
         c.sock = std::move(sock);
         c.rx.emplace(l.ifq->refill(), l.index, c.sock.get(), id);
+        if (s_.interval && !ticker_) // the clock starts at the first accept
+            ticker_.emplace(*s_.interval, c.start);
         if (Result<void> r = c.rx->arm(ring_); !r)
             end_connection(c, std::move(r).error());
     }
@@ -585,7 +647,9 @@ private:
     std::size_t held_peak_ = 0;   // the most buffers backlog_ ever held
     std::uint64_t idle_drains_ = 0;
     std::optional<Error> grow_error_;
-    bool arm_failed_ = false; // said once
+    bool arm_failed_ = false;                      // said once
+    Clock::time_point last_cqe_{};                 // when the last completions came
+    std::optional<zcrx::progress::Ticker> ticker_; // --interval, from the first accept
 };
 
 // The verdict on one connection's data: "" if it is good.
@@ -1144,6 +1208,8 @@ int main(int argc, char **argv) {
             if (args.has("expect-bytes"))
                 s.expect_bytes = args.size_or("expect-bytes", 0, 0, UINT64_MAX);
             s.json = args.has("json");
+            s.interval = args.seconds("interval", zcrx::progress::min_interval,
+                                      zcrx::progress::max_interval);
             s.grow = rt::parse_grow(args, s.area_size, page, buf);
             return run(s);
         });

@@ -13,9 +13,11 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -28,6 +30,7 @@
 #include "zcrx/fd.hpp"
 #include "zcrx/json.hpp"
 #include "zcrx/pattern.hpp"
+#include "zcrx/progress.hpp"
 #include "zcrx/result.hpp"
 
 namespace {
@@ -49,7 +52,8 @@ constexpr cli::Option options[] = {
     {"connections", "N", "parallel connections, each its own stream (default 1)"},
     {"chunk", "SIZE", "bytes per send() (default 128K, at most 64M)"},
     {"rate", "SIZE", "pace each connection at SIZE bytes per second"},
-    {"json", "", "print the results as one JSON object on stdout"},
+    {"interval", "SECS", "print progress every SECS seconds (0.1 to 3600) while sending"},
+    {"json", "", "print the results as one JSON object on stdout (see above)"},
     {"verify-file", "PATH", "do not connect: check that PATH holds the pattern"},
     {"help", "", "show this help and exit", 'h'},
 };
@@ -60,6 +64,10 @@ std::string help_text() {
                     "\n"
                     "Send TCP streams of a verifiable pattern (or a file) to HOST PORT, or\n"
                     "check that a file holds the pattern. SIGINT stops the sending early.\n"
+                    "\n"
+                    "--interval SECS prints a line every SECS seconds: the bytes all\n"
+                    "connections sent in that interval and their throughput. With --json\n"
+                    "each is a JSON object of its own line before the results': NDJSON.\n"
                     "\n"
                     "Options:\n";
     s += cli::option_help(options);
@@ -79,11 +87,14 @@ struct Settings {
     std::uint64_t chunk = default_chunk;
     std::uint64_t rate = 0; // bytes per second per connection; 0: as fast as TCP goes
     bool json = false;
+    std::optional<std::chrono::milliseconds> interval; // --interval
 };
 
+// One stream, sent by its own thread. bytes is read by the main thread
+// for --interval while the sender writes it.
 struct Connection {
     Fd sock;
-    std::uint64_t bytes = 0;
+    std::atomic<std::uint64_t> bytes{0};
     Clock::time_point end{};
     std::optional<Error> error;
 };
@@ -203,7 +214,7 @@ void send_pattern(Connection &c, const Settings &s, std::span<std::byte> buf) {
                 return;
             }
             done += static_cast<std::size_t>(n);
-            c.bytes = offset + done;
+            c.bytes.store(offset + done, std::memory_order_relaxed);
         }
         offset += done;
     }
@@ -233,7 +244,7 @@ void send_file(Connection &c, const Settings &s, int file_fd, std::uint64_t file
                             {}, "");
             return;
         }
-        c.bytes = static_cast<std::uint64_t>(offset);
+        c.bytes.store(static_cast<std::uint64_t>(offset), std::memory_order_relaxed);
     }
     finish(c, s, scratch);
 }
@@ -293,6 +304,54 @@ void print_results(const Settings &s, const std::vector<Connection> &conns,
                 gbit_per_s(total, seconds(last)));
 }
 
+// How many sending threads are done; the main thread waits on it.
+class Finished {
+public:
+    void one() {
+        {
+            const std::lock_guard lock(mutex_);
+            ++count_;
+        }
+        changed_.notify_all();
+    }
+    // Waits until count threads are done or until deadline; whether they are.
+    bool wait_until(std::size_t count, Clock::time_point deadline) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_until(lock, deadline, [&] { return count_ >= count; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::size_t count_ = 0;
+};
+
+std::uint64_t sent(const std::vector<Connection> &conns) {
+    std::uint64_t total = 0;
+    for (const Connection &c : conns)
+        total += c.bytes.load(std::memory_order_relaxed);
+    return total;
+}
+
+void print_interval(const Settings &s, const zcrx::progress::Interval &i) {
+    const std::string line =
+        s.json ? zcrx::progress::json_line(i, "zcrx-send") : zcrx::progress::text_line(i);
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+}
+
+// --interval: a line per interval until every connection is done, then
+// one for the rest since the last.
+void report_progress(const Settings &s, const std::vector<Connection> &conns,
+                     Clock::time_point start, Finished &finished) {
+    zcrx::progress::Ticker ticker(*s.interval, start);
+    while (!finished.wait_until(conns.size(), ticker.next()))
+        if (const auto i = ticker.tick(Clock::now(), sent(conns)))
+            print_interval(s, *i);
+    if (const auto i = ticker.last(Clock::now(), sent(conns)))
+        print_interval(s, *i);
+}
+
 int run_send(const Settings &s) {
     Fd file;
     std::uint64_t file_size = 0;
@@ -335,6 +394,7 @@ int run_send(const Settings &s) {
         buffers.push_back(std::make_unique_for_overwrite<std::byte[]>(s.chunk));
 
     const Clock::time_point start = Clock::now();
+    Finished finished;
     {
         std::vector<std::jthread> threads;
         for (std::size_t i = 0; i < conns.size(); ++i) {
@@ -351,8 +411,11 @@ int run_send(const Settings &s) {
                 }
                 if (c.error)
                     c.end = Clock::now();
+                finished.one();
             });
         }
+        if (s.interval)
+            report_progress(s, conns, start, finished);
     }
 
     print_results(s, conns, start);
@@ -439,7 +502,7 @@ int main(int argc, char **argv) {
         "zcrx-send", options, argc, argv, help_text, cli::exit_runtime, [](const cli::Args &args) {
             if (const auto path = args.value("verify-file")) {
                 args.expect_positional(0, 0, "");
-                for (const char *o : {"file", "connections", "chunk", "rate"})
+                for (const char *o : {"file", "connections", "chunk", "rate", "interval"})
                     if (args.has(o))
                         throw cli::UsageError("--verify-file does not take --" + std::string(o));
                 std::optional<std::uint64_t> size;
@@ -463,6 +526,8 @@ int main(int argc, char **argv) {
             s.chunk = args.size_or("chunk", default_chunk, 1, max_chunk);
             s.rate = args.size_or("rate", 0, 1, UINT64_MAX - 1);
             s.json = args.has("json");
+            s.interval = args.seconds("interval", zcrx::progress::min_interval,
+                                      zcrx::progress::max_interval);
 
             // A peer that goes away must be an error from send(), not a signal.
             ::signal(SIGPIPE, SIG_IGN);

@@ -10,6 +10,7 @@
 // turns the exception into a message and exit status 2 in one place.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -74,6 +75,10 @@ public:
                                         std::uint64_t min, std::uint64_t max) const;
     [[nodiscard]] std::uint64_t count_or(std::string_view name, std::uint64_t fallback,
                                          std::uint64_t min, std::uint64_t max) const;
+    // A duration (parse_seconds()); nullopt when absent.
+    [[nodiscard]] std::optional<std::chrono::milliseconds>
+    seconds(std::string_view name, std::chrono::milliseconds min,
+            std::chrono::milliseconds max) const;
 
 private:
     const Option *find(std::string_view name) const noexcept;
@@ -94,6 +99,11 @@ private:
 // A decimal count.
 [[nodiscard]] std::uint64_t parse_count(std::string_view text, std::string_view what,
                                         std::uint64_t min, std::uint64_t max);
+// A duration in seconds: digits with an optional fraction of up to three
+// digits ("2", "0.5", "1.25"), between min and max.
+[[nodiscard]] std::chrono::milliseconds parse_seconds(std::string_view text, std::string_view what,
+                                                      std::chrono::milliseconds min,
+                                                      std::chrono::milliseconds max);
 // A TCP/UDP port, 1 to 65535.
 [[nodiscard]] std::uint16_t parse_port(std::string_view text, std::string_view what);
 
