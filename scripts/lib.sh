@@ -68,7 +68,7 @@ ZCRX_PKGS_VM="qemu-system-x86 busybox-static"
 ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod procps util-linux nftables tcpdump
 	python3-yaml"
 # groff-base: scripts/check-install.sh formats the installed man pages.
-ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev
+ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev nlohmann-json3-dev
 	groff-base"
 # scripts/run-bench.sh: the chart of the results.
 ZCRX_PKGS_BENCH="gnuplot-nox"

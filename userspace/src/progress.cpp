@@ -57,19 +57,16 @@ std::string text_line(const Interval &i) {
 }
 
 std::string json_line(const Interval &i, std::string_view tool) {
-    JsonWriter j;
-    j.begin_object();
-    j.key("version").value(1);
-    j.key("type").value("interval");
-    j.key("tool").value(tool);
-    j.key("start").value(i.start);
-    j.key("end").value(i.end);
-    j.key("bytes").value(i.bytes);
-    j.key("gbit_per_s").value(i.gbit_per_s());
+    Json j = json_document();
+    j["type"] = "interval";
+    j["tool"] = tool;
+    j["start"] = i.start;
+    j["end"] = i.end;
+    j["bytes"] = i.bytes;
+    j["gbit_per_s"] = i.gbit_per_s();
     if (i.cqes)
-        j.key("cqes").value(*i.cqes);
-    j.end_object();
-    return j.str();
+        j["cqes"] = *i.cqes;
+    return json_text(j);
 }
 
 } // namespace zcrx::progress

@@ -1,43 +1,54 @@
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "zcrx/json.hpp"
 
-TEST_CASE("JSON writer separates members and elements with commas", "[json]") {
-    zcrx::JsonWriter j;
-    j.begin_object();
-    j.key("a").value(std::uint64_t{1});
-    j.key("b").begin_array().value("x").value(true).null().begin_object().end_object().end_array();
-    j.key("c").begin_object().key("d").value(-2).end_object();
-    j.key("e").begin_array().end_array();
-    j.end_object();
-    CHECK(j.str() == R"({"a":1,"b":["x",true,null,{}],"c":{"d":-2},"e":[]})");
+TEST_CASE("a tool's output object starts with its version, members in order", "[json]") {
+    zcrx::Json j = zcrx::json_document();
+    j["zeta"] = 1;
+    j["alpha"] = true;
+    CHECK(zcrx::json_text(j) == "{\"version\":1,\"zeta\":1,\"alpha\":true}");
+    CHECK(zcrx::json_version == 1);
 }
 
 TEST_CASE("JSON numbers: full-range integers, doubles, non-finite as null", "[json]") {
-    zcrx::JsonWriter j;
-    j.begin_array()
-        .value(std::numeric_limits<std::uint64_t>::max())
-        .value(std::numeric_limits<std::int64_t>::min())
-        .value(std::uint32_t{7})
-        .value(2.5)
-        .value(1e-3)
-        .value(std::numeric_limits<double>::infinity())
-        .value(std::numeric_limits<double>::quiet_NaN())
-        .end_array();
-    CHECK(j.str() == "[18446744073709551615,-9223372036854775808,7,2.5,0.001,null,null]");
+    zcrx::Json j = zcrx::Json::array();
+    j.push_back(std::numeric_limits<std::uint64_t>::max());
+    j.push_back(std::numeric_limits<std::int64_t>::min());
+    j.push_back(2.5);
+    j.push_back(std::numeric_limits<double>::infinity());
+    j.push_back(std::numeric_limits<double>::quiet_NaN());
+    CHECK(zcrx::json_text(j) == "[18446744073709551615,-9223372036854775808,2.5,null,null]");
 }
 
-TEST_CASE("JSON strings are escaped", "[json]") {
-    CHECK(zcrx::json_quote("plain") == R"("plain")");
-    CHECK(zcrx::json_quote("a\"b\\c") == R"("a\"b\\c")");
-    CHECK(zcrx::json_quote("l1\nl2\tx\r") == R"("l1\nl2\tx\r")");
-    CHECK(zcrx::json_quote(std::string("\x01\x1f", 2)) == R"("\u0001\u001f")");
-    CHECK(zcrx::json_quote("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
-    zcrx::JsonWriter j;
-    j.begin_object().key("k\"").value("v\n").end_object();
-    CHECK(j.str() == R"({"k\"":"v\n"})");
+TEST_CASE("JSON strings: escaped, and bytes that are not UTF-8 replaced", "[json]") {
+    zcrx::Json j = zcrx::Json::object();
+    j["k\""] = "v\n\x01";
+    CHECK(zcrx::json_text(j) == R"({"k\"":"v\n\u0001"})");
+    // an interface or file name is bytes, not necessarily UTF-8: the
+    // output stays valid JSON, and parses back
+    j = zcrx::Json::object();
+    j["file"] = std::string("caf\xc3\xa9-\xff\xfe.bin");
+    const std::string text = zcrx::json_text(j);
+    CHECK(text == "{\"file\":\"caf\xc3\xa9-\xef\xbf\xbd\xef\xbf\xbd.bin\"}");
+    CHECK(zcrx::Json::parse(text)["file"] == "caf\xc3\xa9-\xef\xbf\xbd\xef\xbf\xbd.bin");
+}
+
+TEST_CASE("absent values are null", "[json]") {
+    CHECK(zcrx::json_or_null(std::optional<int>()).is_null());
+    CHECK(zcrx::json_or_null(std::optional<int>(3)) == 3);
+}
+
+TEST_CASE("a failure is one JSON object alike in every tool", "[json]") {
+    const zcrx::Error e(ENODEV, "find interface eth9", {}, "check ip link");
+    const zcrx::Json j = zcrx::json_error(e);
+    CHECK(j["version"] == 1);
+    CHECK(j["errno"] == ENODEV);
+    CHECK(j["error"] == e.message());
+    CHECK(zcrx::json_text(j).rfind("{\"version\":1,\"error\":", 0) == 0);
 }

@@ -75,6 +75,6 @@ TEST_CASE("interval lines, as text and as NDJSON", "[progress]") {
     CHECK(zcrx::progress::text_line(i) ==
           "[  1.00-  2.00 s] 125000000 bytes, 1.000 Gbit/s, 42 cqes");
     CHECK(zcrx::progress::json_line(i, "zcrx-recv") ==
-          "{\"version\":1,\"type\":\"interval\",\"tool\":\"zcrx-recv\",\"start\":1,\"end\":2,"
-          "\"bytes\":125000000,\"gbit_per_s\":1,\"cqes\":42}");
+          "{\"version\":1,\"type\":\"interval\",\"tool\":\"zcrx-recv\",\"start\":1.0,"
+          "\"end\":2.0,\"bytes\":125000000,\"gbit_per_s\":1.0,\"cqes\":42}");
 }

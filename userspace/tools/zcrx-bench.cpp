@@ -804,51 +804,47 @@ public:
     }
 
     void print_json() const {
-        zcrx::JsonWriter j;
-        j.begin_object();
-        j.key("mtu").value(mtu_).key("accel").value(accel_.empty() ? "none" : accel_);
-        j.key("ifname").value(s_.ifname).key("queue").value(s_.queue);
-        j.key("rounds").value(s_.rounds).key("bytes_per_run").value(s_.size);
-        j.key("verify").value(s_.verify);
-        j.key("rx_buf_len").value(s_.rx_buf_len).key("huge_pages").value(s_.huge_pages);
-        j.key("modes").begin_object();
+        zcrx::Json j = zcrx::json_document();
+        j["mtu"] = mtu_;
+        j["accel"] = accel_.empty() ? "none" : accel_;
+        j["ifname"] = s_.ifname;
+        j["queue"] = s_.queue;
+        j["rounds"] = s_.rounds;
+        j["bytes_per_run"] = s_.size;
+        j["verify"] = s_.verify;
+        j["rx_buf_len"] = s_.rx_buf_len;
+        j["huge_pages"] = s_.huge_pages;
+        zcrx::Json &modes = j["modes"] = zcrx::Json::object();
         for (const Mode m : s_.modes) {
-            j.key(mode_name(m)).begin_object();
-            for (const Figure &f : figures)
-                j.key(f.key).value(spread(m, f).median);
-            j.key("spread").begin_object();
+            zcrx::Json &mode = modes[std::string(mode_name(m))] = zcrx::Json::object();
+            zcrx::Json spreads = zcrx::Json::object();
             for (const Figure &f : figures) {
                 const bench::Spread sp = spread(m, f);
-                j.key(f.key).begin_array().value(sp.min).value(sp.max).end_array();
+                mode[std::string(f.key)] = sp.median;
+                spreads[std::string(f.key)] = {sp.min, sp.max};
             }
-            j.end_object();
+            mode["spread"] = std::move(spreads);
             if (m == Mode::zcrx)
-                j.key("zero_copy_percent").value(median_zero_copy());
-            j.end_object();
+                mode["zero_copy_percent"] = median_zero_copy();
         }
-        j.end_object();
-        j.key("ratios").begin_object();
+        zcrx::Json &ratios_of = j["ratios"] = zcrx::Json::object();
         for (const Ratio &r : ratios())
-            j.key(r.key).value(r.value);
-        j.end_object();
-        j.key("samples").begin_array();
+            ratios_of[r.key] = r.value;
+        zcrx::Json &samples = j["samples"] = zcrx::Json::array();
         for (const Sample &x : samples_) {
-            j.begin_object().key("mode").value(mode_name(x.mode)).key("round").value(x.round);
-            j.key("bytes").value(x.bytes).key("seconds").value(x.seconds);
+            zcrx::Json o = {{"mode", mode_name(x.mode)},
+                            {"round", x.round},
+                            {"bytes", x.bytes},
+                            {"seconds", x.seconds}};
             for (const Figure &f : figures)
-                j.key(f.key).value(f.of(x));
-            j.key("completions").value(x.completions);
-            j.key("verified");
-            if (x.verified)
-                j.value(*x.verified);
-            else
-                j.null();
-            j.key("sender_copied_sends").value(x.sender_copied);
-            j.end_object();
+                o[std::string(f.key)] = f.of(x);
+            o["completions"] = x.completions;
+            o["verified"] = zcrx::json_or_null(x.verified);
+            o["sender_copied_sends"] = x.sender_copied;
+            samples.push_back(std::move(o));
         }
-        j.end_array();
-        j.key("ok").value(data_ok()).end_object();
-        std::printf("%s\n", j.str().c_str());
+        j["ok"] = data_ok();
+        zcrx::print_json_line(j);
     }
 
 private:
@@ -1081,13 +1077,13 @@ std::optional<int> cpu_option(const cli::Args &args, std::string_view name) {
 int run(const Settings &s) {
     Bench b(s, hypervisor());
     if (Result<void> ok = b.setup(); !ok) {
-        std::fprintf(stderr, "zcrx-bench: %s\n", ok.error().message().c_str());
+        zcrx::print_failure("zcrx-bench", ok.error(), s.json);
         const int err = ok.error().err;
         return err == EOPNOTSUPP || err == ENODATA ? cli::exit_unsupported : cli::exit_runtime;
     }
     const Result<void> ran = b.run();
     if (!ran) {
-        std::fprintf(stderr, "zcrx-bench: %s\n", ran.error().message().c_str());
+        zcrx::print_failure("zcrx-bench", ran.error(), s.json);
         return ran.error().err == EIO || ran.error().err == EILSEQ ? cli::exit_data
                                                                    : cli::exit_runtime;
     }

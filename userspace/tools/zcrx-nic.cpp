@@ -273,10 +273,9 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
     // Machines get a JSON answer on stdout even when it is an error.
     const auto show_failed = [&](const Error &e) {
         if (json) {
-            zcrx::JsonWriter j;
-            j.begin_object().key("device").value(dev).key("error").value(e.message());
-            j.key("errno").value(e.err).end_object();
-            std::printf("%s\n", j.str().c_str());
+            zcrx::Json j = zcrx::json_error(e);
+            j["device"] = dev;
+            zcrx::print_json_line(j);
         }
         return fail(e);
     };
@@ -298,93 +297,74 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
     const Result<std::optional<et::UndoLog>> state = read_state(spath);
 
     if (json) {
-        zcrx::JsonWriter j;
-        j.begin_object().key("device").value(dev).key("ifindex").value(s.ifindex);
-        j.key("channels").begin_object();
-        j.key("rx").value(ch->rx).key("rx_max").value(ch->rx_max);
-        j.key("tx").value(ch->tx).key("tx_max").value(ch->tx_max);
-        j.key("other").value(ch->other).key("other_max").value(ch->other_max);
-        j.key("combined").value(ch->combined).key("combined_max").value(ch->combined_max);
-        j.key("rx_queues").value(ch->rx_queues()).end_object();
-        j.key("rings").begin_object();
-        if (rings) {
-            j.key("rx").value(rings->rx).key("rx_max").value(rings->rx_max);
-            j.key("tx").value(rings->tx).key("tx_max").value(rings->tx_max);
-            j.key("rx_buf_len").value(rings->rx_buf_len);
-            j.key("tcp_data_split").value(et::to_string(rings->tcp_data_split));
-        } else {
-            j.key("error").value(rings.error().message());
-        }
-        j.end_object();
-        j.key("rss").begin_object();
-        if (rss) {
-            j.key("rx_rings").value(rss->rx_rings).key("indir").begin_array();
-            for (const std::uint32_t q : rss->indir)
-                j.value(q);
-            j.end_array();
-        } else {
-            j.key("error").value(rss.error().message());
-        }
-        j.end_object();
-        j.key("ntuple").begin_object();
+        // a part that could not be read is {"error": MESSAGE}
+        const auto error_of = [](const Error &e) { return zcrx::Json{{"error", e.message()}}; };
+        zcrx::Json j = zcrx::json_document();
+        j["device"] = dev;
+        j["ifindex"] = s.ifindex;
+        j["channels"] = {{"rx", ch->rx},
+                         {"rx_max", ch->rx_max},
+                         {"tx", ch->tx},
+                         {"tx_max", ch->tx_max},
+                         {"other", ch->other},
+                         {"other_max", ch->other_max},
+                         {"combined", ch->combined},
+                         {"combined_max", ch->combined_max},
+                         {"rx_queues", ch->rx_queues()}};
+        if (rings)
+            j["rings"] = {{"rx", rings->rx},
+                          {"rx_max", rings->rx_max},
+                          {"tx", rings->tx},
+                          {"tx_max", rings->tx_max},
+                          {"rx_buf_len", rings->rx_buf_len},
+                          {"tcp_data_split", et::to_string(rings->tcp_data_split)}};
+        else
+            j["rings"] = error_of(rings.error());
+        if (rss)
+            j["rss"] = {{"rx_rings", rss->rx_rings}, {"indir", rss->indir}};
+        else
+            j["rss"] = error_of(rss.error());
         if (rules) {
-            j.key("table_size").value(rules->count.table_size).key("rules").begin_array();
+            zcrx::Json list = zcrx::Json::array();
             for (const auto &[loc, fs] : rules->rules)
-                j.begin_object()
-                    .key("location")
-                    .value(loc)
-                    .key("rule")
-                    .value(et::describe_rule(fs))
-                    .end_object();
-            j.end_array();
+                list.push_back({{"location", loc}, {"rule", et::describe_rule(fs)}});
+            j["ntuple"] = {{"table_size", rules->count.table_size}, {"rules", std::move(list)}};
         } else {
-            j.key("error").value(rules.error().message());
+            j["ntuple"] = error_of(rules.error());
         }
-        j.end_object();
-        j.key("queues");
         if (queues) {
-            j.begin_array();
+            zcrx::Json list = zcrx::Json::array();
             for (const et::RxQueue &q : *queues) {
-                j.begin_object().key("id").value(q.id).key("napi_id").value(q.napi_id);
-                j.key("provider").value(et::to_string(q.provider));
+                zcrx::Json o = {
+                    {"id", q.id}, {"napi_id", q.napi_id}, {"provider", et::to_string(q.provider)}};
                 if (q.provider == et::Provider::dmabuf)
-                    j.key("dmabuf").value(q.dmabuf);
-                j.end_object();
+                    o["dmabuf"] = q.dmabuf;
+                list.push_back(std::move(o));
             }
-            j.end_array();
+            j["queues"] = std::move(list);
         } else {
-            j.begin_object().key("error").value(queues.error().message()).end_object();
+            j["queues"] = error_of(queues.error());
         }
-        j.key("page_pools");
         if (pools) {
-            j.begin_array();
+            zcrx::Json list = zcrx::Json::array();
             for (const et::PagePool &p : *pools)
-                j.begin_object()
-                    .key("id")
-                    .value(p.id)
-                    .key("provider")
-                    .value(et::to_string(p.provider))
-                    .key("inflight")
-                    .value(p.inflight)
-                    .key("detached")
-                    .value(p.detached)
-                    .end_object();
-            j.end_array();
+                list.push_back({{"id", p.id},
+                                {"provider", et::to_string(p.provider)},
+                                {"inflight", p.inflight},
+                                {"detached", p.detached}});
+            j["page_pools"] = std::move(list);
         } else {
-            j.begin_object().key("error").value(pools.error().message()).end_object();
+            j["page_pools"] = error_of(pools.error());
         }
-        j.key("applied");
+        j["applied"] = nullptr;
         if (state && state->has_value()) {
-            j.begin_object().key("queue").value((*state)->queue);
-            j.key("port").value(std::uint32_t{(*state)->port}).key("undo").begin_array();
+            zcrx::Json undo = zcrx::Json::array();
             for (const et::UndoStep &step : (*state)->steps)
-                j.value(et::to_text(step));
-            j.end_array().end_object();
-        } else {
-            j.null();
+                undo.push_back(et::to_text(step));
+            j["applied"] = {
+                {"queue", (*state)->queue}, {"port", (*state)->port}, {"undo", std::move(undo)}};
         }
-        j.end_object();
-        std::printf("%s\n", j.str().c_str());
+        zcrx::print_json_line(j);
         return cli::exit_ok;
     }
 

@@ -40,63 +40,25 @@ std::string hex(std::uint64_t v) {
 }
 
 void print_json(const zcrx::Support &s) {
-    zcrx::JsonWriter j;
-    j.begin_object().key("opcodes");
+    zcrx::Json j = zcrx::json_document();
+    j["opcodes"] = nullptr;
     if (const auto &o = s.opcodes)
-        j.begin_object()
-            .key("request")
-            .value(o->nr_request_opcodes)
-            .key("register")
-            .value(o->nr_register_opcodes)
-            .key("query")
-            .value(o->nr_query_opcodes)
-            .key("features")
-            .value(o->feature_flags)
-            .key("setup_flags")
-            .value(o->ring_setup_flags)
-            .key("enter_flags")
-            .value(o->enter_flags)
-            .key("sqe_flags")
-            .value(o->sqe_flags)
-            .end_object();
-    else
-        j.null();
-    j.key("zcrx");
+        j["opcodes"] = {{"request", o->nr_request_opcodes},   {"register", o->nr_register_opcodes},
+                        {"query", o->nr_query_opcodes},       {"features", o->feature_flags},
+                        {"setup_flags", o->ring_setup_flags}, {"enter_flags", o->enter_flags},
+                        {"sqe_flags", o->sqe_flags}};
+    j["zcrx"] = nullptr;
     if (const auto &z = s.zcrx)
-        j.begin_object()
-            .key("register_flags")
-            .value(z->register_flags)
-            .key("area_flags")
-            .value(z->area_flags)
-            .key("ctrl_opcodes")
-            .value(z->nr_ctrl_opcodes)
-            .key("features")
-            .value(z->features)
-            .key("rq_hdr_size")
-            .value(z->rq_hdr_size)
-            .key("rq_hdr_alignment")
-            .value(z->rq_hdr_alignment)
-            .key("nodev")
-            .value(zcrx::has_nodev(s))
-            .key("events")
-            .value(zcrx::has_events(s))
-            .key("add_area")
-            .value(zcrx::has_add_area(s))
-            .end_object();
-    else
-        j.null();
-    j.key("scq");
+        j["zcrx"] = {
+            {"register_flags", z->register_flags}, {"area_flags", z->area_flags},
+            {"ctrl_opcodes", z->nr_ctrl_opcodes},  {"features", z->features},
+            {"rq_hdr_size", z->rq_hdr_size},       {"rq_hdr_alignment", z->rq_hdr_alignment},
+            {"nodev", zcrx::has_nodev(s)},         {"events", zcrx::has_events(s)},
+            {"add_area", zcrx::has_add_area(s)}};
+    j["scq"] = nullptr;
     if (const auto &c = s.scq)
-        j.begin_object()
-            .key("hdr_size")
-            .value(c->hdr_size)
-            .key("hdr_alignment")
-            .value(c->hdr_alignment)
-            .end_object();
-    else
-        j.null();
-    j.end_object();
-    std::printf("%s\n", j.str().c_str());
+        j["scq"] = {{"hdr_size", c->hdr_size}, {"hdr_alignment", c->hdr_alignment}};
+    zcrx::print_json_line(j);
 }
 
 void print_text(const zcrx::Support &s) {
@@ -139,13 +101,7 @@ int main(int argc, char **argv) {
             args.expect_positional(0, 0, "no arguments");
             const zcrx::Result<zcrx::Support> s = zcrx::query();
             if (!s) {
-                std::fprintf(stderr, "zcrx-query: %s\n", s.error().message().c_str());
-                if (args.has("json")) { // machines get an answer too
-                    zcrx::JsonWriter j;
-                    j.begin_object().key("error").value(s.error().message());
-                    j.key("errno").value(s.error().err).end_object();
-                    std::printf("%s\n", j.str().c_str());
-                }
+                zcrx::print_failure("zcrx-query", s.error(), args.has("json"));
                 const int err = s.error().err;
                 return err == EBADF || err == EINVAL ? cli::exit_unsupported : cli::exit_runtime;
             }

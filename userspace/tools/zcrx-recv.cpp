@@ -228,8 +228,8 @@ struct Connection {
 
 // A failed setup step: the message, and the exit status that fits it.
 // unsupported: the step failed for want of a kernel feature.
-int setup_failure(const Error &e, bool unsupported = false) {
-    std::fprintf(stderr, "zcrx-recv: %s\n", e.message().c_str());
+int setup_failure(const Settings &s, const Error &e, bool unsupported = false) {
+    zcrx::print_failure("zcrx-recv", e, s.json);
     return unsupported || e.err == EOPNOTSUPP || e.err == ENODATA ? cli::exit_unsupported
                                                                   : cli::exit_runtime;
 }
@@ -832,33 +832,35 @@ void print_text(const Settings &s, const Receiver &r, const IfqList &ifqs,
 void print_json(const Settings &s, const Receiver &r, const IfqList &ifqs,
                 const std::optional<zcrx::KernelIfqStats> &kst, bool flushed, const EventTotals &ev,
                 bool ok) {
-    zcrx::JsonWriter j;
-    j.begin_object();
+    zcrx::Json j = zcrx::json_document();
     const Lane &first = s.lanes.front();
     // --nodev: no interface or queue (null), every byte by copy
-    const auto lane_device = [&](const Lane &l) -> zcrx::JsonWriter & {
-        if (s.nodev)
-            return j.key("ifname").null().key("queue").null();
-        return j.key("ifname").value(l.ifname).key("queue").value(l.queue);
+    const auto device_of = [&](const Lane &l, zcrx::Json &o) {
+        o["ifname"] = s.nodev ? zcrx::Json(nullptr) : zcrx::Json(l.ifname);
+        o["queue"] = s.nodev ? zcrx::Json(nullptr) : zcrx::Json(l.queue);
     };
-    j.key("address").value(s.address).key("port").value(std::uint32_t{first.port});
-    j.key("nodev").value(s.nodev);
-    lane_device(first);
-    j.key("queues").begin_array();
+    j["address"] = s.address;
+    j["port"] = first.port;
+    j["nodev"] = s.nodev;
+    device_of(first, j);
+    zcrx::Json queues = zcrx::Json::array();
     for (const Lane &l : s.lanes) {
-        j.begin_object();
-        lane_device(l).key("port").value(std::uint32_t{l.port}).end_object();
+        zcrx::Json q = zcrx::Json::object();
+        device_of(l, q);
+        q["port"] = l.port;
+        queues.push_back(std::move(q));
     }
-    j.end_array();
-    j.key("region").value(s.region == zcrx::RegionKind::user ? "user" : "kernel");
-    j.key("shared_ring").value(s.shared_ring);
-    j.key("area").value(s.area == zcrx::AreaKind::udmabuf ? "dmabuf" : "memory");
-    j.key("rq_entries").value(ifqs.front().get().rq_entries());
-    j.key("area_size").value(std::uint64_t{ifqs.front().get().area().size()});
-    j.key("rx_buf_len").value(std::uint32_t{s.rx_buf_len});
-    j.key("hold").value(s.hold);
-    j.key("connections").begin_array();
+    j["queues"] = std::move(queues);
+    j["region"] = s.region == zcrx::RegionKind::user ? "user" : "kernel";
+    j["shared_ring"] = s.shared_ring;
+    j["area"] = s.area == zcrx::AreaKind::udmabuf ? "dmabuf" : "memory";
+    j["rq_entries"] = ifqs.front().get().rq_entries();
+    j["area_size"] = ifqs.front().get().area().size();
+    j["rx_buf_len"] = s.rx_buf_len;
+    j["hold"] = s.hold;
+
     zcrx::ReceiveStats total;
+    zcrx::Json conns_out = zcrx::Json::array();
     const std::vector<Connection> &conns = r.connections();
     for (std::size_t i = 0; i < conns.size(); ++i) {
         const Connection &c = conns[i];
@@ -868,114 +870,64 @@ void print_json(const Settings &s, const Receiver &r, const IfqList &ifqs,
         total.rearms += st.rearms;
         total.largest = std::max(total.largest, st.largest);
         const double sec = seconds_between(c.start, c.end);
-        j.begin_object().key("id").value(std::uint64_t{i + 1}).key("peer").value(c.peer);
-        j.key("queue");
-        if (s.nodev)
-            j.null();
-        else
-            j.value(s.lanes[c.lane].queue);
-        j.key("bytes").value(st.bytes).key("seconds").value(sec);
-        j.key("gbit_per_s").value(gbit_per_s(st.bytes, sec));
-        j.key("cqes").value(st.cqes).key("rearms").value(st.rearms);
-        j.key("verified");
-        if (s.verify)
-            j.value(c.verifier.ok());
-        else
-            j.null();
-        j.key("mismatch");
+        zcrx::Json o = {{"id", i + 1}, {"peer", c.peer}};
+        o["queue"] = s.nodev ? zcrx::Json(nullptr) : zcrx::Json(s.lanes[c.lane].queue);
+        o["bytes"] = st.bytes;
+        o["seconds"] = sec;
+        o["gbit_per_s"] = gbit_per_s(st.bytes, sec);
+        o["cqes"] = st.cqes;
+        o["rearms"] = st.rearms;
+        o["verified"] = s.verify ? zcrx::Json(c.verifier.ok()) : zcrx::Json(nullptr);
+        o["mismatch"] = nullptr;
         if (const auto m = c.verifier.mismatch())
-            j.begin_object()
-                .key("offset")
-                .value(m->offset)
-                .key("expected")
-                .value(std::uint64_t{m->expected})
-                .key("actual")
-                .value(std::uint64_t{m->actual})
-                .end_object();
-        else
-            j.null();
-        j.key("cksum");
-        if (s.checksum)
-            j.value(std::uint64_t{c.cksum.value()});
-        else
-            j.null();
-        j.key("error");
-        if (const std::string problem = data_problem(s, c); !problem.empty())
-            j.value(problem);
-        else
-            j.null();
-        j.end_object();
+            o["mismatch"] = {{"offset", m->offset},
+                             {"expected", std::uint64_t{m->expected}},
+                             {"actual", std::uint64_t{m->actual}}};
+        o["cksum"] = s.checksum ? zcrx::Json(std::uint64_t{c.cksum.value()}) : zcrx::Json(nullptr);
+        const std::string problem = data_problem(s, c);
+        o["error"] = problem.empty() ? zcrx::Json(nullptr) : zcrx::Json(problem);
+        conns_out.push_back(std::move(o));
     }
-    j.end_array();
+    j["connections"] = std::move(conns_out);
     const RefillTotals rq = refill_totals(ifqs);
-    j.key("total").begin_object().key("bytes").value(total.bytes);
     const double sec = r.seconds();
-    j.key("seconds").value(sec).key("gbit_per_s").value(gbit_per_s(total.bytes, sec));
-    j.key("cqes").value(total.cqes).key("rearms").value(total.rearms);
-    j.key("largest_cqe").value(std::uint64_t{total.largest});
-    j.key("buffers_returned").value(rq.returned).key("refill_batches").value(rq.batches);
-    j.key("buffers_held_peak").value(std::uint64_t{r.held_peak()});
-    j.key("hold_idle_drains").value(r.idle_drains());
-    j.end_object();
-    j.key("kernel");
+    j["total"] = {{"bytes", total.bytes},
+                  {"seconds", sec},
+                  {"gbit_per_s", gbit_per_s(total.bytes, sec)},
+                  {"cqes", total.cqes},
+                  {"rearms", total.rearms},
+                  {"largest_cqe", std::uint64_t{total.largest}},
+                  {"buffers_returned", rq.returned},
+                  {"refill_batches", rq.batches},
+                  {"buffers_held_peak", std::uint64_t{r.held_peak()}},
+                  {"hold_idle_drains", r.idle_drains()}};
+    j["kernel"] = nullptr;
     if (kst)
-        j.begin_object()
-            .key("zero_copy_bytes")
-            .value(kst->zero_copy_bytes)
-            .key("copy_bytes")
-            .value(kst->copy_bytes)
-            .key("zero_copy_percent")
-            .value(share(kst->zero_copy_bytes, kst->copy_bytes))
-            .key("bad_refill_entries")
-            .value(kst->bad_refill_entries)
-            .end_object();
-    else
-        j.null();
-    j.key("refill").begin_object().key("flushed").value(flushed);
-    j.key("unread").value(rq.unread).end_object();
+        j["kernel"] = {{"zero_copy_bytes", kst->zero_copy_bytes},
+                       {"copy_bytes", kst->copy_bytes},
+                       {"zero_copy_percent", share(kst->zero_copy_bytes, kst->copy_bytes)},
+                       {"bad_refill_entries", kst->bad_refill_entries}};
+    j["refill"] = {{"flushed", flushed}, {"unread", rq.unread}};
     // events and statistics (null where the kernel has none), areas
-    j.key("events");
+    j["events"] = nullptr;
     if (ev.events)
-        j.begin_object()
-            .key("alloc_fail")
-            .value(ev.alloc_fail)
-            .key("copy")
-            .value(ev.copy)
-            .end_object();
-    else
-        j.null();
-    j.key("stats");
+        j["events"] = {{"alloc_fail", ev.alloc_fail}, {"copy", ev.copy}};
+    j["stats"] = nullptr;
     if (ev.stats)
-        j.begin_object()
-            .key("copy_count")
-            .value(ev.stats->copy_count)
-            .key("copy_bytes")
-            .value(ev.stats->copy_bytes)
-            .end_object();
-    else
-        j.null();
-    j.key("copy_fallback").begin_object().key("first_seconds");
-    if (ev.first_copy_s)
-        j.value(*ev.first_copy_s);
-    else
-        j.null();
-    j.key("cause").value(rt::copy_cause_name(ev.cause));
-    j.key("reason").value(rt::copy_cause_text(ev.cause)).end_object();
-    j.key("areas").value(ev.areas).key("areas_added").value(ev.areas_added);
-    j.key("grow");
-    if (s.grow.enabled) {
-        j.begin_object().key("area_size").value(s.grow.area_size).key("max").value(s.grow.max);
-        j.key("error");
-        if (r.grow_error())
-            j.value(r.grow_error()->message());
-        else
-            j.null();
-        j.end_object();
-    } else {
-        j.null();
-    }
-    j.key("ok").value(ok).end_object();
-    std::printf("%s\n", j.str().c_str());
+        j["stats"] = {{"copy_count", ev.stats->copy_count}, {"copy_bytes", ev.stats->copy_bytes}};
+    j["copy_fallback"] = {{"first_seconds", zcrx::json_or_null(ev.first_copy_s)},
+                          {"cause", rt::copy_cause_name(ev.cause)},
+                          {"reason", rt::copy_cause_text(ev.cause)}};
+    j["areas"] = ev.areas;
+    j["areas_added"] = ev.areas_added;
+    j["grow"] = nullptr;
+    if (s.grow.enabled)
+        j["grow"] = {{"area_size", s.grow.area_size},
+                     {"max", s.grow.max},
+                     {"error", r.grow_error() ? zcrx::Json(r.grow_error()->message())
+                                              : zcrx::Json(nullptr)}};
+    j["ok"] = ok;
+    zcrx::print_json_line(j);
 }
 
 // Split a comma-separated list; every item non-empty.
@@ -1023,34 +975,34 @@ int run(const Settings &s) {
     rc.sq_entries = std::max<std::uint32_t>(
         64, static_cast<std::uint32_t>(s.connections * s.lanes.size() + s.lanes.size() + 1));
     Result<zcrx::Ring> ring = zcrx::Ring::create(rc);
-    if (!ring) {
-        std::fprintf(stderr, "zcrx-recv: %s\n", ring.error().message().c_str());
-        return ring.error().err == EINVAL ? cli::exit_unsupported : cli::exit_runtime;
-    }
+    if (!ring)
+        return setup_failure(s, ring.error(), ring.error().err == EINVAL);
     Result<bool> has_recv_zc = ring->supports_op(zcrx::uapi::op_recv_zc);
     if (!has_recv_zc)
-        return setup_failure(has_recv_zc.error());
-    if (!*has_recv_zc) {
-        std::fprintf(stderr, "zcrx-recv: the kernel lacks IORING_OP_RECV_ZC: it needs Linux "
-                             "6.15 or later, or the zcrx patch series\n");
-        return cli::exit_unsupported;
-    }
+        return setup_failure(s, has_recv_zc.error());
+    if (!*has_recv_zc)
+        return setup_failure(s,
+                             Error(0, "the kernel lacks IORING_OP_RECV_ZC",
+                                   "it needs Linux 6.15 or later, or the zcrx patch series"),
+                             true);
 
     // Events and copy statistics where the kernel has them; --grow needs
     // them, and areas added at run time.
     const bool events = zcrx::kernel_has_events();
-    if (s.grow.enabled && !events) {
-        std::fprintf(stderr, "zcrx-recv: --grow: the kernel has no zcrx events "
-                             "(ZCRX_FEATURE_EVENT) to say when buffers run out: it needs Linux "
-                             "7.2 or later, or the zcrx patch series\n");
-        return cli::exit_unsupported;
-    }
-    if (s.grow.enabled && !zcrx::kernel_has_add_area()) {
-        std::fprintf(stderr, "zcrx-recv: --grow: the kernel cannot add areas to a live queue "
-                             "(ZCRX_CTRL_ADD_AREA): it needs Linux 7.3 or later, or the zcrx "
-                             "patch series\n");
-        return cli::exit_unsupported;
-    }
+    if (s.grow.enabled && !events)
+        return setup_failure(s,
+                             Error(0,
+                                   "--grow: the kernel has no zcrx events (ZCRX_FEATURE_EVENT) to "
+                                   "say when buffers run out",
+                                   "it needs Linux 7.2 or later, or the zcrx patch series"),
+                             true);
+    if (s.grow.enabled && !zcrx::kernel_has_add_area())
+        return setup_failure(s,
+                             Error(0,
+                                   "--grow: the kernel cannot add areas to a live queue "
+                                   "(ZCRX_CTRL_ADD_AREA)",
+                                   "it needs Linux 7.3 or later, or the zcrx patch series"),
+                             true);
 
     // One interface queue per lane, all on this ring, each with its own zcrx_id
     IfqList ifqs;
@@ -1060,7 +1012,7 @@ int run(const Settings &s) {
         if (!s.nodev) {
             Result<std::uint32_t> ifindex = zcrx::interface_index(lane.ifname);
             if (!ifindex)
-                return setup_failure(ifindex.error());
+                return setup_failure(s, ifindex.error());
             ic.if_index = *ifindex;
             ic.if_name = lane.ifname;
             ic.rx_queue = lane.queue;
@@ -1078,7 +1030,7 @@ int run(const Settings &s) {
         }
         Result<std::reference_wrapper<zcrx::Ifq>> ifq = ring->register_ifq(ic);
         if (!ifq) // a kernel without the device-less mode refuses it with EINVAL
-            return setup_failure(ifq.error(),
+            return setup_failure(s, ifq.error(),
                                  s.nodev && ifq.error().err == EINVAL && !zcrx::kernel_has_nodev());
         ifqs.push_back(*ifq);
     }
@@ -1089,11 +1041,11 @@ int run(const Settings &s) {
     if (s.shared_ring) {
         Result<zcrx::Ring> r2 = zcrx::Ring::create(rc);
         if (!r2)
-            return setup_failure(r2.error());
+            return setup_failure(s, r2.error());
         importer.emplace(std::move(r2).value());
         Result<std::uint32_t> id = ifqs.front().get().share_with(*importer);
         if (!id)
-            return setup_failure(id.error());
+            return setup_failure(s, id.error());
         shared_index = *id;
     }
 
@@ -1103,7 +1055,7 @@ int run(const Settings &s) {
         Result<Fd> fd =
             zcrx::listen_tcp(s.address, s.lanes[i].port, static_cast<int>(s.connections));
         if (!fd)
-            return setup_failure(fd.error());
+            return setup_failure(s, fd.error());
         listeners[i].ifq = &ifqs[i].get();
         listeners[i].index = importer ? shared_index : ifqs[i].get().index();
         listeners[i].fd = std::move(fd).value();

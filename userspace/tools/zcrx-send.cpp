@@ -261,32 +261,31 @@ void print_results(const Settings &s, const std::vector<Connection> &conns,
         return end > start ? std::chrono::duration<double>(end - start).count() : 0.0;
     };
     if (s.json) {
-        zcrx::JsonWriter j;
-        j.begin_object();
-        j.key("host").value(s.host).key("port").value(std::uint32_t{s.port_number});
-        j.key("source").value(s.file ? *s.file : std::string("pattern"));
-        j.key("connections").begin_array();
+        zcrx::Json j = zcrx::json_document();
+        j["host"] = s.host;
+        j["port"] = s.port_number;
+        j["source"] = s.file ? *s.file : std::string("pattern");
+        zcrx::Json &list = j["connections"] = zcrx::Json::array();
         for (std::size_t i = 0; i < conns.size(); ++i) {
             const Connection &c = conns[i];
-            j.begin_object().key("id").value(std::uint64_t{i + 1}).key("bytes").value(c.bytes);
+            zcrx::Json o = {{"id", i + 1}, {"bytes", c.bytes.load()}};
             if (c.error) {
-                j.key("seconds").null().key("gbit_per_s").null();
-                j.key("error").value(c.error->message());
+                o["seconds"] = nullptr;
+                o["gbit_per_s"] = nullptr;
+                o["error"] = c.error->message();
             } else {
-                j.key("seconds").value(seconds(c.end));
-                j.key("gbit_per_s").value(gbit_per_s(c.bytes, seconds(c.end)));
-                j.key("error").null();
+                o["seconds"] = seconds(c.end);
+                o["gbit_per_s"] = gbit_per_s(c.bytes, seconds(c.end));
+                o["error"] = nullptr;
             }
-            j.end_object();
+            list.push_back(std::move(o));
         }
-        j.end_array();
-        j.key("total").begin_object().key("bytes").value(total);
-        j.key("seconds").value(seconds(last));
-        j.key("gbit_per_s").value(gbit_per_s(total, seconds(last))).end_object();
-        j.key("ok").value(std::none_of(conns.begin(), conns.end(),
-                                       [](const Connection &c) { return c.error.has_value(); }));
-        j.end_object();
-        std::printf("%s\n", j.str().c_str());
+        j["total"] = {{"bytes", total},
+                      {"seconds", seconds(last)},
+                      {"gbit_per_s", gbit_per_s(total, seconds(last))}};
+        j["ok"] = std::none_of(conns.begin(), conns.end(),
+                               [](const Connection &c) { return c.error.has_value(); });
+        zcrx::print_json_line(j);
         return;
     }
     for (std::size_t i = 0; i < conns.size(); ++i) {
@@ -359,8 +358,7 @@ int run_send(const Settings &s) {
         file.reset(::open(s.file->c_str(), O_RDONLY | O_CLOEXEC));
         struct stat st {};
         if (!file || ::fstat(file.get(), &st) < 0) {
-            std::fprintf(stderr, "zcrx-send: %s\n",
-                         Error(errno, "open " + *s.file, {}, "").message().c_str());
+            zcrx::print_failure("zcrx-send", Error(errno, "open " + *s.file, {}, ""), s.json);
             return cli::exit_runtime;
         }
         if (!S_ISREG(st.st_mode)) {
@@ -372,7 +370,7 @@ int run_send(const Settings &s) {
 
     Result<Addresses> addrs = resolve(s);
     if (!addrs) {
-        std::fprintf(stderr, "zcrx-send: %s\n", addrs.error().message().c_str());
+        zcrx::print_failure("zcrx-send", addrs.error(), s.json);
         return cli::exit_runtime;
     }
 
@@ -381,8 +379,9 @@ int run_send(const Settings &s) {
     for (std::size_t i = 0; i < conns.size(); ++i) {
         Result<Fd> fd = connect_to(s, addrs->get());
         if (!fd) {
-            std::fprintf(stderr, "zcrx-send: connection %zu: %s\n", i + 1,
-                         fd.error().message().c_str());
+            Error e = fd.error();
+            e.what = "connection " + std::to_string(i + 1) + ": " + e.what;
+            zcrx::print_failure("zcrx-send", e, s.json);
             return cli::exit_runtime;
         }
         conns[i].sock = std::move(fd).value();
@@ -435,8 +434,7 @@ int run_send(const Settings &s) {
 int run_verify(const std::string &path, std::optional<std::uint64_t> expect_size, bool json) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
-        std::fprintf(stderr, "zcrx-send: %s\n",
-                     Error(errno, "open " + path, {}, "").message().c_str());
+        zcrx::print_failure("zcrx-send", Error(errno, "open " + path, {}, ""), json);
         return cli::exit_runtime;
     }
     constexpr std::size_t buf_size = 1 << 20;
@@ -447,12 +445,11 @@ int run_verify(const std::string &path, std::optional<std::uint64_t> expect_size
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            std::fprintf(stderr, "zcrx-send: %s\n",
-                         Error(errno,
-                               "read " + path + " at offset " + std::to_string(verifier.offset()),
-                               {}, "")
-                             .message()
-                             .c_str());
+            zcrx::print_failure(
+                "zcrx-send",
+                Error(errno, "read " + path + " at offset " + std::to_string(verifier.offset()), {},
+                      ""),
+                json);
             return cli::exit_runtime;
         }
         if (n == 0 || !verifier.update({buf.get(), static_cast<std::size_t>(n)}))
@@ -462,24 +459,19 @@ int run_verify(const std::string &path, std::optional<std::uint64_t> expect_size
     const bool size_ok = !expect_size || *expect_size == bytes;
     const bool ok = verifier.ok() && size_ok;
     if (json) {
-        zcrx::JsonWriter j;
-        j.begin_object().key("file").value(path).key("bytes").value(bytes);
+        zcrx::Json j = zcrx::json_document();
+        j["file"] = path;
+        j["bytes"] = bytes;
         if (expect_size)
-            j.key("expected_bytes").value(*expect_size);
-        j.key("mismatch");
+            j["expected_bytes"] = *expect_size;
         if (const auto m = verifier.mismatch())
-            j.begin_object()
-                .key("offset")
-                .value(m->offset)
-                .key("expected")
-                .value(std::uint64_t{m->expected})
-                .key("actual")
-                .value(std::uint64_t{m->actual})
-                .end_object();
+            j["mismatch"] = {{"offset", m->offset},
+                             {"expected", std::uint64_t{m->expected}},
+                             {"actual", std::uint64_t{m->actual}}};
         else
-            j.null();
-        j.key("ok").value(ok).end_object();
-        std::printf("%s\n", j.str().c_str());
+            j["mismatch"] = nullptr;
+        j["ok"] = ok;
+        zcrx::print_json_line(j);
     } else if (const auto m = verifier.mismatch()) {
         std::printf("%s: mismatch at stream offset %llu: expected 0x%02x, got 0x%02x\n",
                     path.c_str(), static_cast<unsigned long long>(m->offset), m->expected,

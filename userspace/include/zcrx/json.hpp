@@ -1,44 +1,48 @@
-// A minimal JSON writer for the tools' --json output (one line, no spaces).
+// The tools' --json output, built with nlohmann/json (Debian's
+// nlohmann-json3-dev). In the tools' build only (zcrx-tool), not installed.
 #pragma once
 
-#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "zcrx/error.hpp"
 
 namespace zcrx {
 
-// Appends JSON text; the caller keeps begin/end calls balanced and puts a
-// key() before every value inside an object.
-class JsonWriter {
-public:
-    JsonWriter &begin_object();
-    JsonWriter &end_object();
-    JsonWriter &begin_array();
-    JsonWriter &end_array();
-    JsonWriter &key(std::string_view k);
+// Members are printed in the order they were added.
+using Json = nlohmann::ordered_json;
 
-    JsonWriter &value(std::string_view s);
-    JsonWriter &value(const char *s) { return value(std::string_view(s)); }
-    JsonWriter &value(std::uint64_t v);
-    JsonWriter &value(std::int64_t v);
-    JsonWriter &value(std::uint32_t v) { return value(std::uint64_t{v}); }
-    JsonWriter &value(int v) { return value(std::int64_t{v}); }
-    JsonWriter &value(double v); // non-finite values are written as null
-    JsonWriter &value(bool v);
-    JsonWriter &null();
+// The version of the tools' JSON output: the first member of every object
+// a tool prints ("version"), raised when a member changes meaning or goes.
+inline constexpr int json_version = 1;
 
-    [[nodiscard]] const std::string &str() const noexcept { return out_; }
+// A tool's output object: {"version": json_version}, members to follow.
+[[nodiscard]] Json json_document();
 
-private:
-    void before_value();
+// What every tool prints on stdout with --json when it fails, before its
+// message on stderr: {"version":1,"error":MESSAGE,"errno":N} (errno 0 when
+// no system call failed), plus what the tool adds.
+[[nodiscard]] Json json_error(const Error &e);
 
-    std::string out_;
-    std::vector<bool> first_; // per open container: nothing written into it yet
-    bool after_key_ = false;
-};
+// v, or null if there is none.
+template <typename T>
+[[nodiscard]] Json json_or_null(const std::optional<T> &v) {
+    return v ? Json(*v) : Json(nullptr);
+}
 
-// s as a JSON string literal, quotes included.
-[[nodiscard]] std::string json_quote(std::string_view s);
+// j as one line of text (no newline). Bytes that are not UTF-8 in a string
+// (an interface or file name) become U+FFFD: the output stays valid JSON.
+// Non-finite numbers are null.
+[[nodiscard]] std::string json_text(const Json &j);
+
+// Prints json_text(j) and a newline on stdout, and flushes it.
+void print_json_line(const Json &j);
+
+// A tool's failure: "PROG: MESSAGE" on stderr and, with json, json_error(e)
+// on stdout, so that a program reading the output gets an answer too.
+void print_failure(std::string_view prog, const Error &e, bool json);
 
 } // namespace zcrx
