@@ -289,6 +289,85 @@ nic_apply_rolls_back_midway() {
 	[ -z "$(ls -A "$sdir")" ] || { tap_diag "left in $sdir: $(ls -A "$sdir")"; return 1; }
 }
 
+# recv_setup_start [RECV-ARGS...]: zcrx-recv --setup on queue 1 of the
+# receiving port for PORT in the background (its stdout in $tmp/setup.out,
+# stderr in $tmp/setup.err); returns once it listens, with the NIC's state
+# from before in $setup_before and while it listens in $setup_during.
+recv_setup_start() {
+	setup_before=$(nic_full_state) || return
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --setup --ifname "$NSIM_DEV_B" --queue 1 \
+		"$@" :: "$PORT" >"$tmp/setup.out" 2>"$tmp/setup.err" &
+	setup_pid=$!
+	nsim_wait_listen "$NSIM_NS_B" "$PORT" "$setup_pid" || {
+		kill "$setup_pid" 2>/dev/null
+		wait "$setup_pid"
+		sed 's/^/# /' "$tmp/setup.err"
+		return 1
+	}
+	setup_during=$(nic_full_state)
+}
+
+# recv_setup_end WANT-STATUS: waits for zcrx-recv --setup; it exited with
+# WANT-STATUS, had set the NIC up while it listened (header split on, a
+# rule steering PORT to queue 1), and left it exactly as it was before,
+# with no state file behind.
+recv_setup_end() {
+	local rc after
+
+	wait "$setup_pid"
+	rc=$?
+	after=$(nic_full_state)
+	sed 's/^/# recv: /' "$tmp/setup.out" "$tmp/setup.err"
+	[ "$rc" -eq "$1" ] || { tap_diag "exit $rc, not $1"; return 1; }
+	grep -Eq "TCP data split:[[:space:]]+on" <<<"$setup_during" &&
+		[[ "$setup_during" == *"Dest port: $PORT "*"Action: Direct to queue 1"* ]] ||
+		{ tap_diag "not set up while listening: $setup_during"; return 1; }
+	[ "$setup_before" = "$after" ] || {
+		tap_diag "not restored: before: $setup_before"
+		tap_diag "after: $after"
+		return 1
+	}
+	! ip netns exec "$NSIM_NS_B" bash -c 'ls /run/zcrx-nic/"$1".* 2>/dev/null' - \
+		"$NSIM_DEV_B" | grep -q . || { tap_diag "a state file is left"; return 1; }
+}
+
+# zcrx-recv --setup sets the NIC up for its queue and port, receives a
+# verified stream through it in place, and undoes the set-up on exit.
+recv_setup_stream() {
+	recv_setup_start --verify --expect-bytes 1M || return
+	ip netns exec "$NSIM_NS_A" "$bin/zcrx-send" --size 1M "$NSIM_IP4_B" "$PORT" |
+		sed 's/^/# send: /'
+	recv_setup_end 0 || return
+	grep -qE '^kernel: [1-9][0-9]* bytes zero copy' "$tmp/setup.out" ||
+		{ tap_diag "nothing received in place"; return 1; }
+}
+
+# A step after the set-up fails (--rx-buf-len 12K: registration refuses
+# it): exit 3, and the NIC is put back before zcrx-recv exits.
+recv_setup_failure() {
+	local before rc
+
+	before=$(nic_full_state) || return
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --setup --ifname "$NSIM_DEV_B" --queue 1 \
+		--rx-buf-len 12K :: "$PORT" >"$tmp/setup.out" 2>"$tmp/setup.err"
+	rc=$?
+	sed 's/^/# recv: /' "$tmp/setup.err"
+	[ "$rc" -eq 3 ] && grep -q "tcp-data-split: off -> on" "$tmp/setup.err" &&
+		grep -q "size the buffers of" "$tmp/setup.err" ||
+		{ tap_diag "exit $rc: not set up, then failed"; return 1; }
+	[ "$(nic_full_state)" = "$before" ] ||
+		{ tap_diag "not restored: $(nic_full_state)"; return 1; }
+}
+
+# recv_setup_signal SIG: SIG to a zcrx-recv --setup waiting for its
+# connection ends it (exit 3, the signal named) with the NIC put back.
+recv_setup_signal() {
+	recv_setup_start || return
+	kill -s "$1" "$setup_pid"
+	recv_setup_end 3 || return
+	grep -q "stopped by SIG$1" "$tmp/setup.err" || { tap_diag "the signal is not named"; return 1; }
+}
+
 main() {
 	if [ ! -x "$bin/zcrx-send" ] || [ ! -x "$bin/zcrx-nic" ] || [ ! -x "$bin/zcrx-query" ]; then
 		tap_skip "zcrx tools not built in $bin"
@@ -318,6 +397,12 @@ main() {
 		nic_undo_restores_custom_rss
 	tap_check "zcrx-nic apply failing at its last rule rolls everything back, no state left" \
 		nic_apply_rolls_back_midway
+	tap_check "zcrx-recv --setup: set up, 1 MiB verified in place, the NIC as it was after" \
+		recv_setup_stream
+	tap_check "zcrx-recv --setup failing after the set-up: exit 3, the NIC as it was" \
+		recv_setup_failure
+	tap_check "zcrx-recv --setup and SIGTERM: exit 3, the NIC as it was" recv_setup_signal TERM
+	tap_check "zcrx-recv --setup and SIGINT: exit 3, the NIC as it was" recv_setup_signal INT
 	tap_done
 }
 

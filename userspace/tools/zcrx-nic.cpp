@@ -22,6 +22,7 @@
 #include "zcrx/ethtool.hpp"
 #include "zcrx/fd.hpp"
 #include "zcrx/json.hpp"
+#include "zcrx/nic_setup.hpp"
 #include "zcrx/result.hpp"
 #include "zcrx/undo_log.hpp"
 
@@ -32,8 +33,10 @@ namespace et = zcrx::ethtool;
 using zcrx::Error;
 using zcrx::Fd;
 using zcrx::Result;
-
-constexpr std::string_view default_state_dir = "/run/zcrx-nic";
+using zcrx::ethtool::open_session;
+using zcrx::ethtool::read_state;
+using zcrx::ethtool::Session;
+using zcrx::ethtool::state_path;
 
 constexpr cli::Option show_options[] = {
     {"json", "", "print one JSON object instead of text"},
@@ -104,6 +107,11 @@ void warn(const std::string &msg) {
     std::fprintf(stderr, "zcrx-nic: warning: %s\n", msg.c_str());
 }
 
+// What apply and undo say: changes on stdout, problems on stderr.
+et::SetupOutput output() {
+    return {[](const std::string &line) { std::printf("%s\n", line.c_str()); }, warn, report};
+}
+
 std::string na(std::uint32_t v) {
     return v ? std::to_string(v) : std::string("n/a");
 }
@@ -116,106 +124,6 @@ std::string join(std::span<const std::uint32_t> v, const char *sep = " ") {
         out += std::to_string(v[i]);
     }
     return out;
-}
-
-// ---- device and state ----
-
-Result<std::uint32_t> ifindex_of(const std::string &dev) {
-    if (dev.empty() || dev.size() >= IFNAMSIZ)
-        return Error(EINVAL, "use \"" + dev + "\" as an interface name", {},
-                     "interface names are 1 to " + std::to_string(IFNAMSIZ - 1) + " characters");
-    const unsigned int idx = ::if_nametoindex(dev.c_str());
-    if (idx == 0) {
-        const int err = errno == ENXIO ? ENODEV : errno;
-        return Error(err, "find interface " + dev, {}, et::feature_advice({}, dev, ENODEV));
-    }
-    return std::uint32_t{idx};
-}
-
-// One state file per device and network namespace.
-std::string state_path(std::string_view dir, const std::string &dev) {
-    struct stat st {};
-    const unsigned long long ns =
-        ::stat("/proc/self/ns/net", &st) == 0 ? static_cast<unsigned long long>(st.st_ino) : 0;
-    return std::string(dir) + "/" + dev + "." + std::to_string(ns);
-}
-
-// nullopt if there is no state file; an Error if it is unreadable or garbled.
-Result<std::optional<et::UndoLog>> read_state(const std::string &path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        if (errno == ENOENT)
-            return std::optional<et::UndoLog>();
-        return Error(errno, "open " + path, {}, "");
-    }
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error(errno, "read " + path, {}, "");
-        if (n == 0)
-            break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    Result<et::UndoLog> log = et::UndoLog::parse(text);
-    if (!log) {
-        Error e = std::move(log).error();
-        e.what = "read " + path;
-        return e;
-    }
-    return std::optional<et::UndoLog>(std::move(log).value());
-}
-
-// Replaces the state file at once (a new file renamed over it).
-Result<void> write_state(const std::string &dir, const std::string &path, const et::UndoLog &log) {
-    if (::mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
-        return Error(errno, "create " + dir, {}, "pass another --state-dir");
-    const std::string tmp = path + ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd)
-        return Error(errno, "create " + tmp, {}, "pass another --state-dir");
-    const std::string text = log.to_text();
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return Error(errno, "write " + tmp, {}, "");
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd.get()) < 0 || ::rename(tmp.c_str(), path.c_str()) < 0)
-        return Error(errno, "save " + path, {}, "");
-    return {};
-}
-
-Result<void> remove_state(const std::string &path) {
-    if (::unlink(path.c_str()) < 0 && errno != ENOENT)
-        return Error(errno, "remove " + path, {}, "");
-    return {};
-}
-
-struct Session {
-    std::string dev;
-    std::uint32_t ifindex = 0;
-    et::Netlink nl;
-    et::Ioctl io;
-};
-
-Result<Session> open_session(const std::string &dev) {
-    Result<std::uint32_t> idx = ifindex_of(dev);
-    if (!idx)
-        return std::move(idx).error();
-    Result<et::Netlink> nl = et::Netlink::open();
-    if (!nl)
-        return std::move(nl).error();
-    Result<et::Ioctl> io = et::Ioctl::open(dev);
-    if (!io)
-        return std::move(io).error();
-    return Session{dev, *idx, std::move(nl).value(), std::move(io).value()};
 }
 
 // ---- show ----
@@ -434,73 +342,6 @@ int cmd_show(const std::string &dev, bool json, const std::string &state_dir) {
 
 // ---- undo: the log backwards ----
 
-// Carries out one step of an undo log. A rule that is gone or no longer
-// ours needs no undoing. False, after saying why, if the step failed.
-bool undo_step(Session &s, const et::UndoStep &step) {
-    const char *dev = s.dev.c_str();
-    const auto done = [&](const Result<void> &r, const std::string &what) {
-        if (!r) {
-            report(r.error());
-            return false;
-        }
-        std::printf("%s: %s\n", dev, what.c_str());
-        return true;
-    };
-    if (const auto *ch = std::get_if<et::SetChannels>(&step))
-        return done(s.nl.set_channels(s.dev, ch->combined),
-                    "channels: " + std::to_string(ch->combined) + " combined");
-    if (const auto *split = std::get_if<et::SetTcpDataSplit>(&step))
-        return done(s.nl.set_tcp_data_split(s.dev, split->value),
-                    "tcp-data-split: " + (split->value == et::TcpDataSplit::unknown
-                                              ? std::string("auto (the driver's default)")
-                                              : std::string(et::to_string(split->value))));
-    if (const auto *rss = std::get_if<et::SetRss>(&step))
-        return done(s.io.set_indir(rss->indir),
-                    rss->indir.empty()
-                        ? std::string("rss: the default, equal over all RX queues")
-                        : "rss: the " + std::to_string(rss->indir.size()) + " entries it had");
-    const auto &rule = std::get<et::DeleteRule>(step);
-    const std::string at = "rule at location " + std::to_string(rule.location);
-    Result<ethtool_rx_flow_spec> fs = s.io.rule(rule.location);
-    if (!fs) {
-        const int err = fs.error().err;
-        if (err != ENOENT && err != EINVAL && err != EOPNOTSUPP) {
-            report(fs.error());
-            return false;
-        }
-        warn(at + " is gone (" + fs.error().message() + "): nothing to remove");
-        return true;
-    }
-    if (!et::is_port_rule(*fs, rule.port)) {
-        warn(at + " is not the one apply added (" + et::describe_rule(*fs) + "): left alone");
-        return true;
-    }
-    return done(s.io.delete_rule(rule.location), "ntuple: removed " + et::describe_rule(*fs));
-}
-
-// Runs log backwards on the device. The steps that failed stay in the state
-// file for another "zcrx-nic undo"; with none left, the file goes.
-bool run_undo(Session &s, const et::UndoLog &log, const std::string &state_dir,
-              const std::string &spath) {
-    et::UndoLog left = log;
-    if (log.ifindex != s.ifindex) {
-        warn(s.dev + " was re-created since apply (ifindex " + std::to_string(log.ifindex) +
-             ", now " + std::to_string(s.ifindex) + "): what apply changed went with it");
-        left.steps.clear();
-    } else {
-        left.steps =
-            log.run_backwards([&](const et::UndoStep &step) { return undo_step(s, step); });
-    }
-    const Result<void> saved =
-        left.steps.empty() ? remove_state(spath) : write_state(state_dir, spath, left);
-    if (!saved)
-        report(saved.error());
-    if (!left.steps.empty())
-        warn(std::to_string(left.steps.size()) + " step(s) failed and remain in " + spath +
-             ": zcrx-nic undo " + s.dev + " tries them again");
-    return left.steps.empty() && saved;
-}
-
 int cmd_undo(const std::string &dev, std::optional<std::uint16_t> port,
              const std::string &state_dir) {
     Result<Session> session = open_session(dev);
@@ -515,7 +356,8 @@ int cmd_undo(const std::string &dev, std::optional<std::uint16_t> port,
         if (port && (*log)->port != *port)
             warn("--port " + std::to_string(*port) + " ignored: apply recorded port " +
                  std::to_string((*log)->port) + " in " + spath);
-        return run_undo(s, **log, state_dir, spath) ? cli::exit_ok : cli::exit_runtime;
+        return et::run_undo(s, **log, state_dir, spath, output()) ? cli::exit_ok
+                                                                  : cli::exit_runtime;
     }
     if (!port) {
         std::printf("%s: no record of zcrx-nic apply in %s: nothing to undo (pass --port P to "
@@ -530,239 +372,17 @@ int cmd_undo(const std::string &dev, std::optional<std::uint16_t> port,
     bool ok = true;
     for (const auto &[loc, fs] : rules->rules)
         if (et::is_port_rule(fs, *port))
-            ok = undo_step(s, et::DeleteRule{loc, *port}) && ok;
+            ok = et::undo_step(s, et::DeleteRule{loc, *port}, output()) && ok;
     return ok ? cli::exit_ok : cli::exit_runtime;
 }
 
 // ---- apply ----
 
-struct ApplyRequest {
-    std::uint32_t queue = 0;
-    std::uint16_t port = 0;
-    std::optional<std::uint32_t> channels;
-    bool v4 = true;
-    bool v6 = true;
-};
-
-// The undo log apply keeps while it changes the device, saved as the state
-// file after every entry: the state file always undoes what has been done.
-class Journal {
-public:
-    Journal(Session &s, std::string state_dir, std::string path, et::UndoLog log)
-        : s_(s), dir_(std::move(state_dir)), path_(std::move(path)), log_(std::move(log)) {}
-
-    // Saves the empty log: a state directory that cannot take it fails
-    // before anything changes.
-    [[nodiscard]] Result<void> start() { return write_state(dir_, path_, log_); }
-
-    // make() makes a change that undo takes back: undo is logged first,
-    // and dropped again if the change fails (then nothing changed).
-    template <typename Make>
-    [[nodiscard]] Result<void> change(et::UndoStep undo, Make &&make) {
-        log_.steps.push_back(std::move(undo));
-        if (Result<void> r = write_state(dir_, path_, log_); !r) {
-            log_.steps.pop_back();
-            return r;
-        }
-        Result<void> r = make();
-        if (!r) {
-            log_.steps.pop_back();
-            (void)write_state(dir_, path_, log_);
-        }
-        return r;
-    }
-
-    // Logs undo for a change already made (whose undo it could not know
-    // before: the location the driver picked for a rule).
-    [[nodiscard]] Result<void> made(et::UndoStep undo) {
-        log_.steps.push_back(std::move(undo));
-        return write_state(dir_, path_, log_);
-    }
-
-    // A step failed: everything logged so far, backwards.
-    void roll_back() {
-        if (log_.steps.empty()) {
-            (void)remove_state(path_);
-            return;
-        }
-        std::printf("%s: rolling back %zu change(s)\n", s_.dev.c_str(), log_.steps.size());
-        (void)run_undo(s_, log_, dir_, path_);
-    }
-
-private:
-    Session &s_;
-    std::string dir_, path_;
-    et::UndoLog log_;
-};
-
-Result<void> add_rules(Session &s, Journal &journal, const ApplyRequest &req,
-                       const et::RuleCount &count, std::vector<std::uint32_t> used) {
-    for (const et::IpVersion ip : {et::IpVersion::v4, et::IpVersion::v6}) {
-        if ((ip == et::IpVersion::v4 && !req.v4) || (ip == et::IpVersion::v6 && !req.v6))
-            continue;
-        ethtool_rx_flow_spec fs = et::port_rule(ip, req.port, req.queue);
-        if (!count.special_locations) {
-            const std::optional<std::uint32_t> loc = et::free_location(used, count.table_size);
-            if (!loc)
-                return Error(ENOSPC, "add an ntuple rule to " + s.dev, {},
-                             "all " + std::to_string(count.table_size) +
-                                 " rule locations are in use (ethtool -n " + s.dev + ")");
-            fs.location = *loc;
-        }
-        const auto insert = [&]() -> Result<void> {
-            Result<std::uint32_t> loc = s.io.insert_rule(fs);
-            if (!loc)
-                return std::move(loc).error();
-            fs.location = *loc;
-            return {};
-        };
-        // Where the driver puts a rule is known only once it is there.
-        Result<void> r = count.special_locations
-                             ? insert()
-                             : journal.change(et::DeleteRule{fs.location, req.port}, insert);
-        if (r && count.special_locations)
-            r = journal.made(et::DeleteRule{fs.location, req.port});
-        if (!r)
-            return r;
-        used.push_back(fs.location);
-        std::printf("%s: ntuple: %s\n", s.dev.c_str(), et::describe_rule(fs).c_str());
-    }
-    return {};
-}
-
-int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string &state_dir) {
-    Result<Session> session = open_session(dev);
-    if (!session)
-        return fail(session.error());
-    Session &s = *session;
-
-    const std::string spath = state_path(state_dir, dev);
-    Result<std::optional<et::UndoLog>> old = read_state(spath);
-    if (!old)
-        return fail(old.error());
-    if (old->has_value()) {
-        std::printf("%s: replacing the earlier setup (queue %u, port %u)\n", dev.c_str(),
-                    (*old)->queue, unsigned{(*old)->port});
-        if (!run_undo(s, **old, state_dir, spath))
-            return cli::exit_runtime;
-    }
-
-    // Probe everything first: a device that lacks a feature is left untouched.
-    Result<et::Channels> ch = s.nl.channels(dev);
-    if (!ch)
-        return fail(ch.error());
-    Result<et::Rings> rings = s.nl.rings(dev);
-    if (!rings)
-        return fail(rings.error());
-    Result<std::uint32_t> rx_rings = s.io.rx_rings();
-    if (!rx_rings)
-        return fail(rx_rings.error());
-    Result<std::vector<std::uint32_t>> indir_before = s.io.indir();
-    if (!indir_before)
-        return fail(indir_before.error());
-    Result<et::RuleCount> rule_count = s.io.rule_count();
-    if (!rule_count)
-        return fail(rule_count.error());
-    std::vector<std::uint32_t> used;
-    if (!rule_count->special_locations && rule_count->count > 0) {
-        Result<std::vector<std::uint32_t>> locs = s.io.rule_locations(rule_count->count);
-        if (!locs)
-            return fail(locs.error());
-        used = std::move(locs).value();
-    }
-
-    if (req.channels) {
-        if (ch->combined_max == 0)
-            return fail(Error(
-                EOPNOTSUPP,
-                "set " + dev + " to " + std::to_string(*req.channels) + " combined channels", {},
-                dev + " has no combined channels; set its RX channels with "
-                      "ethtool -L instead"));
-        if (*req.channels > ch->combined_max)
-            return fail(
-                Error(ERANGE,
-                      "set " + dev + " to " + std::to_string(*req.channels) + " combined channels",
-                      {}, dev + " has at most " + std::to_string(ch->combined_max)));
-    }
-    const std::uint32_t rings_after = req.channels ? *req.channels + ch->rx : *rx_rings;
-    if (rings_after < 2 || req.queue >= rings_after)
-        return fail(Error(ERANGE, "dedicate queue " + std::to_string(req.queue) + " of " + dev, {},
-                          dev + " has " + std::to_string(rings_after) +
-                              " RX queue(s); zero-copy receive needs a queue other than the ones "
-                              "RSS uses, so at least 2 (--channels N sets more)"));
-
-    et::UndoLog header;
-    header.ifindex = s.ifindex;
-    header.queue = req.queue;
-    header.port = req.port;
-    Journal journal(s, state_dir, spath, std::move(header));
-    if (Result<void> r = journal.start(); !r)
-        return fail(r.error());
-    const auto give_up = [&](const Error &e) {
-        const int status = fail(e);
-        journal.roll_back();
-        return status;
-    };
-
-    if (req.channels && *req.channels != ch->combined) {
-        // The kernel refuses fewer channels than a custom RSS table uses.
-        if (et::max_ring(*indir_before).value_or(0) >= rings_after)
-            if (Result<void> r = journal.change(et::restore_rss(*indir_before, *rx_rings),
-                                                [&] { return s.io.set_indir({}); });
-                !r)
-                return give_up(r.error());
-        if (Result<void> r = journal.change(et::SetChannels{ch->combined},
-                                            [&] { return s.nl.set_channels(dev, *req.channels); });
-            !r)
-            return give_up(r.error());
-        std::printf("%s: channels: %u -> %u combined\n", dev.c_str(), ch->combined, *req.channels);
-    }
-    Result<std::uint32_t> rings_now = s.io.rx_rings();
-    if (!rings_now)
-        return give_up(rings_now.error());
-    if (*rings_now < 2 || req.queue >= *rings_now)
-        return give_up(Error(ERANGE, "dedicate queue " + std::to_string(req.queue) + " of " + dev,
-                             {}, dev + " has " + std::to_string(*rings_now) + " RX rings"));
-
-    if (rings->tcp_data_split != et::TcpDataSplit::enabled) {
-        if (Result<void> r = journal.change(
-                et::SetTcpDataSplit{rings->tcp_data_split},
-                [&] { return s.nl.set_tcp_data_split(dev, et::TcpDataSplit::enabled); });
-            !r)
-            return give_up(r.error());
-        Result<et::Rings> check = s.nl.rings(dev);
-        if (!check)
-            return give_up(check.error());
-        if (check->tcp_data_split == et::TcpDataSplit::unknown)
-            warn(dev + " accepted tcp-data-split on but does not report it: cannot confirm");
-        else if (check->tcp_data_split != et::TcpDataSplit::enabled)
-            return give_up(Error(EOPNOTSUPP, "set tcp-data-split of " + dev + " to on",
-                                 "the device still reports it " +
-                                     std::string(et::to_string(check->tcp_data_split)),
-                                 et::feature_advice(et::Feature::tcp_data_split, dev, EOPNOTSUPP)));
-        std::printf("%s: tcp-data-split: %s -> on\n", dev.c_str(),
-                    std::string(et::to_string(rings->tcp_data_split)).c_str());
-    } else {
-        std::printf("%s: tcp-data-split: already on\n", dev.c_str());
-    }
-
-    // The table as it is now: a channel change may have spread it anew.
-    Result<std::vector<std::uint32_t>> indir_now = s.io.indir();
-    if (!indir_now)
-        return give_up(indir_now.error());
-    const std::optional<std::vector<std::uint32_t>> table = et::equal_indir_excluding(
-        static_cast<std::uint32_t>(indir_now->size()), *rings_now, req.queue);
-    if (!table)
-        return give_up(Error(EINVAL, "compute an RSS table for " + dev, {}, ""));
-    if (Result<void> r = journal.change(et::restore_rss(std::move(indir_now).value(), *rings_now),
-                                        [&] { return s.io.set_indir(*table); });
-        !r)
-        return give_up(r.error());
-    std::printf("%s: rss: %zu entries spread over %u RX queues, none to queue %u\n", dev.c_str(),
-                table->size(), *rings_now - 1, req.queue);
-
-    if (Result<void> r = add_rules(s, journal, req, *rule_count, std::move(used)); !r)
-        return give_up(r.error());
+int cmd_apply(const std::string &dev, const et::SetupRequest &req) {
+    Result<et::NicSetup> setup = et::NicSetup::apply(dev, req, output());
+    if (!setup)
+        return fail(setup.error());
+    setup->release(); // the device stays set up; the state file tells undo how to undo it
     std::printf("%s: queue %u ready for zero-copy receive on TCP port %u (undo: zcrx-nic undo "
                 "%s)\n",
                 dev.c_str(), req.queue, unsigned{req.port}, dev.c_str());
@@ -772,7 +392,7 @@ int cmd_apply(const std::string &dev, const ApplyRequest &req, const std::string
 // ---- split ----
 
 int cmd_split(const std::string &dev, et::TcpDataSplit want) {
-    Result<std::uint32_t> idx = ifindex_of(dev);
+    Result<std::uint32_t> idx = et::ifindex_of(dev);
     if (!idx)
         return fail(idx.error());
     Result<et::Netlink> nl = et::Netlink::open();
@@ -850,7 +470,7 @@ int run(int argc, char **argv) {
                               std::to_string(IFNAMSIZ - 1) + " characters)");
     if (split)
         return cmd_split(dev, parse_split(args.positional()[1]));
-    const std::string state_dir(args.value("state-dir").value_or(default_state_dir));
+    const std::string state_dir(args.value("state-dir").value_or(et::default_state_dir));
 
     if (cmd == "show")
         return cmd_show(dev, args.has("json"), state_dir);
@@ -862,7 +482,8 @@ int run(int argc, char **argv) {
         return cmd_undo(dev, port, state_dir);
     }
 
-    ApplyRequest req;
+    et::SetupRequest req;
+    req.state_dir = state_dir;
     req.queue = static_cast<std::uint32_t>(
         cli::parse_count(args.required("queue"), "--queue", 0, UINT32_MAX - 1));
     req.port = cli::parse_port(args.required("port"), "--port");
@@ -875,7 +496,7 @@ int run(int argc, char **argv) {
         req.v4 = false;
     else if (ip != "both")
         throw cli::UsageError("--ip: '" + std::string(ip) + "' is not 4, 6 or both");
-    return cmd_apply(dev, req, state_dir);
+    return cmd_apply(dev, req);
 }
 
 } // namespace

@@ -2,6 +2,8 @@
 // receive, optionally verifying zcrx-send's pattern or computing a checksum.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@
 #include "zcrx/ifq.hpp"
 #include "zcrx/json.hpp"
 #include "zcrx/net.hpp"
+#include "zcrx/nic_setup.hpp"
 #include "zcrx/pattern.hpp"
 #include "zcrx/progress.hpp"
 #include "zcrx/query.hpp"
@@ -57,6 +60,8 @@ constexpr std::uint64_t accept_tag = ~std::uint64_t{0};
 constexpr std::size_t max_queues = 16;
 // user_data of the event CQEs of the queue (lane) i: event_tag - i
 constexpr std::uint64_t event_tag = accept_tag - max_queues;
+// user_data of the read of the signal descriptor (--setup)
+constexpr std::uint64_t signal_tag = event_tag - max_queues;
 // the events asked for where the kernel has them
 constexpr std::uint32_t wanted_events =
     zcrx::event_bit(zcrx::uapi::event_alloc_fail) | zcrx::event_bit(zcrx::uapi::event_copy);
@@ -87,6 +92,7 @@ constexpr cli::Option options[] = {
     {"expect-bytes", "SIZE", "every connection must carry exactly SIZE bytes"},
     {"grow", "SIZE", "add an area of SIZE (default: --area-size) when buffers run out", 0, true},
     {"grow-max", "N", "with --grow: add at most N areas per queue (default 16)"},
+    {"setup", "", "set each NIC up for its queue and port, and undo it on exit (see above)"},
     {"interval", "SECS", "print progress every SECS seconds (0.1 to 3600) while receiving"},
     {"json", "", "print the results as one JSON object on stdout (see above)"},
     {"help", "", "show this help and exit", 'h'},
@@ -154,6 +160,12 @@ std::string help_text() {
         "multiple of the buffer size) each time buffers run out, up to --grow-max\n"
         "areas per queue.\n"
         "\n"
+        "--setup does what zcrx-nic apply does for each queue and its port first\n"
+        "(tcp-data-split on, RSS off the queue, the port steered to it; one queue per\n"
+        "device) and undoes it when zcrx-recv exits: after the transfer, on a failure,\n"
+        "and on SIGINT or SIGTERM, which then end the receive (exit 3). Its lines go\n"
+        "to stderr. Killed outright, it leaves the state file for zcrx-nic undo DEV.\n"
+        "\n"
         "--interval SECS prints a line every SECS seconds from the first accept on:\n"
         "the bytes and completions of all connections in that interval and their\n"
         "throughput, as \"[  1.00-  2.00 s] N bytes, X Gbit/s, N cqes\"; the last line\n"
@@ -210,6 +222,7 @@ struct Settings {
     bool json = false;
     rt::GrowSettings grow;                             // --grow, --grow-max
     std::optional<std::chrono::milliseconds> interval; // --interval
+    bool setup = false;                                // --setup: the NIC, undone on exit
 };
 
 struct Connection {
@@ -288,10 +301,13 @@ public:
     // Receives on ring, each listener's connections through its ifq.
     // event_ring: the ring the ifqs' events come on, if not ring (the one
     // that registered them, when ring imported the queue).
+    // signal_fd: a signalfd whose signals end the receive (-1: none), read
+    // into siginfo, which must outlive the ring (a read may be in flight).
     Receiver(const Settings &s, zcrx::Ring &ring, std::vector<Listener> listeners,
-             zcrx::Ring *event_ring = nullptr)
+             zcrx::Ring *event_ring = nullptr, int signal_fd = -1,
+             signalfd_siginfo *siginfo = nullptr)
         : s_(s), ring_(ring), event_ring_(event_ring), listeners_(std::move(listeners)),
-          backlog_(s.hold) {
+          backlog_(s.hold), signal_fd_(signal_fd), siginfo_(siginfo) {
         // no reallocation: CQEs are routed by index, accepts write peer
         conns_.reserve(std::size_t{s.connections} * listeners_.size());
     }
@@ -322,6 +338,8 @@ public:
     // --hold: how often the consumer caught up after hold_idle without data.
     [[nodiscard]] std::uint64_t idle_drains() const noexcept { return idle_drains_; }
     [[nodiscard]] const std::vector<Listener> &listeners() const noexcept { return listeners_; }
+    // The signal that ended the receive, if one did.
+    [[nodiscard]] std::optional<int> stopped_by() const noexcept { return stopped_by_; }
     // Why --grow stopped adding areas, if it failed.
     [[nodiscard]] const std::optional<Error> &grow_error() const noexcept { return grow_error_; }
     // When the first connection was accepted, if one was.
@@ -356,8 +374,10 @@ private:
         for (std::size_t i = 0; i < listeners_.size(); ++i)
             if (Result<void> r = arm_accept(i); !r)
                 return r;
+        if (Result<void> r = arm_signal(); !r)
+            return r;
         const std::size_t total = std::size_t{s_.connections} * listeners_.size();
-        while (ended_ < total) {
+        while (ended_ < total && !stopped_by_) {
             if (Result<void> r = wait(); !r) // publishes the buffers given back first
                 return r;
             if (ring_.for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); }) != 0)
@@ -467,8 +487,27 @@ private:
         return {};
     }
 
+    // Reads the next signal from the signal descriptor, if there is one.
+    Result<void> arm_signal() {
+        if (signal_fd_ < 0 || !siginfo_)
+            return {};
+        io_uring_sqe *sqe = ring_.get_sqe();
+        if (!sqe)
+            return Error(EBUSY, "queue a read of the signal descriptor", {}, "");
+        io_uring_prep_read(sqe, signal_fd_, siginfo_, sizeof(*siginfo_), 0);
+        io_uring_sqe_set_data64(sqe, signal_tag);
+        return {};
+    }
+
     // One CQE: no allocation, no exceptions (runs inside Ring::for_each_cqe).
     void dispatch(const io_uring_cqe &cqe) noexcept {
+        if (cqe.user_data == signal_tag) {
+            // a short or failed read cannot tell which: SIGTERM's end either way
+            stopped_by_ = cqe.res == static_cast<int>(sizeof(*siginfo_))
+                              ? static_cast<int>(siginfo_->ssi_signo)
+                              : SIGTERM;
+            return;
+        }
         if (cqe.user_data > accept_tag - listeners_.size()) {
             Listener &l = listeners_[accept_tag - cqe.user_data];
             l.accept_armed = false;
@@ -647,8 +686,11 @@ private:
     std::size_t held_peak_ = 0;   // the most buffers backlog_ ever held
     std::uint64_t idle_drains_ = 0;
     std::optional<Error> grow_error_;
-    bool arm_failed_ = false;                      // said once
-    Clock::time_point last_cqe_{};                 // when the last completions came
+    bool arm_failed_ = false;       // said once
+    int signal_fd_;                 // --setup: SIGINT and SIGTERM, read through the ring
+    signalfd_siginfo *siginfo_;     // what the read of it returns
+    std::optional<int> stopped_by_; // the signal that ended the receive
+    Clock::time_point last_cqe_{};  // when the last completions came
     std::optional<zcrx::progress::Ticker> ticker_; // --interval, from the first accept
 };
 
@@ -970,7 +1012,58 @@ std::vector<Lane> parse_lanes(std::string_view ifnames, std::string_view queues,
     return lanes;
 }
 
+// --setup: the NIC changes of each queue, undone when they go (after the
+// ring, which is made after them: the kernel keeps tcp-data-split on while
+// a queue has a memory provider), and SIGINT and SIGTERM blocked and read
+// through a signalfd, so that they end the receive instead of the process.
+struct NicSetups {
+    std::vector<zcrx::ethtool::NicSetup> devices;
+    Fd signals;
+    signalfd_siginfo siginfo{}; // the ring reads the signal here
+};
+
+// Where --setup's lines go: stderr, which leaves stdout to the results.
+zcrx::ethtool::SetupOutput setup_output() {
+    return {[](const std::string &line) { std::fprintf(stderr, "zcrx-recv: %s\n", line.c_str()); },
+            [](const std::string &line) {
+                std::fprintf(stderr, "zcrx-recv: warning: %s\n", line.c_str());
+            },
+            [](const Error &e) { std::fprintf(stderr, "zcrx-recv: %s\n", e.message().c_str()); }};
+}
+
+// Blocks SIGINT and SIGTERM and applies each lane's NIC setup. Blocked
+// first: a signal that comes while the NIC is being set up waits for the
+// receive loop, which ends at once, and everything is undone.
+Result<void> set_up_nics(const Settings &s, NicSetups &out) {
+    sigset_t set;
+    ::sigemptyset(&set);
+    ::sigaddset(&set, SIGINT);
+    ::sigaddset(&set, SIGTERM);
+    if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0)
+        return Error(errno, "block SIGINT and SIGTERM", {}, "");
+    out.signals.reset(::signalfd(-1, &set, SFD_CLOEXEC));
+    if (!out.signals)
+        return Error(errno, "make a signalfd for SIGINT and SIGTERM", {}, "");
+    out.devices.reserve(s.lanes.size());
+    for (const Lane &lane : s.lanes) {
+        zcrx::ethtool::SetupRequest req;
+        req.queue = lane.queue;
+        req.port = lane.port;
+        Result<zcrx::ethtool::NicSetup> setup =
+            zcrx::ethtool::NicSetup::apply(lane.ifname, req, setup_output());
+        if (!setup)
+            return std::move(setup).error();
+        out.devices.push_back(std::move(setup).value());
+    }
+    return {};
+}
+
 int run(const Settings &s) {
+    NicSetups nics; // first made, last gone: after the ring
+    if (s.setup)
+        if (Result<void> r = set_up_nics(s, nics); !r)
+            return setup_failure(s, r.error());
+
     zcrx::RingConfig rc;
     rc.sq_entries = std::max<std::uint32_t>(
         64, static_cast<std::uint32_t>(s.connections * s.lanes.size() + s.lanes.size() + 1));
@@ -1063,14 +1156,21 @@ int run(const Settings &s) {
 
     // events come on the ring that registered the queues
     Receiver receiver(s, importer ? *importer : *ring, std::move(listeners),
-                      importer ? &*ring : nullptr);
+                      importer ? &*ring : nullptr, nics.signals.get(), &nics.siginfo);
     const Result<void> ran = receiver.run();
     if (!ran)
         std::fprintf(stderr, "zcrx-recv: %s\n", ran.error().message().c_str());
+    const std::optional<int> stopped_by = receiver.stopped_by();
+    if (stopped_by) {
+        const char *abbrev = ::sigabbrev_np(*stopped_by);
+        std::fprintf(stderr, "zcrx-recv: stopped by %s%s: the receive ended early%s\n",
+                     abbrev ? "SIG" : "a signal", abbrev ? abbrev : "",
+                     s.setup ? "; the NIC set-up is undone on exit" : "");
+    }
 
     // Have the kernel read every buffer given back, so that its counts (bad
     // refill entries) are final. Kernels before 6.19 cannot (EINVAL).
-    bool ok = ran.ok();
+    bool ok = ran.ok() && !stopped_by;
     bool flushed = true;
     for (zcrx::Ifq &ifq : ifqs) {
         const Result<void> f = ifq.flush_refill();
@@ -1095,6 +1195,8 @@ int run(const Settings &s) {
         print_json(s, receiver, ifqs, kst, flushed, ev, ok);
     else
         print_text(s, receiver, ifqs, kst, flushed, ev);
+    if (stopped_by)
+        return cli::exit_runtime;
     return ok ? cli::exit_ok : cli::exit_data;
 }
 
@@ -1160,6 +1262,15 @@ int main(int argc, char **argv) {
             if (args.has("expect-bytes"))
                 s.expect_bytes = args.size_or("expect-bytes", 0, 0, UINT64_MAX);
             s.json = args.has("json");
+            s.setup = args.has("setup");
+            if (s.setup && s.nodev)
+                throw cli::UsageError("--setup: not with --nodev, which has no NIC to set up");
+            if (s.setup)
+                for (std::size_t i = 0; i < s.lanes.size(); ++i)
+                    for (std::size_t j = 0; j < i; ++j)
+                        if (s.lanes[i].ifname == s.lanes[j].ifname)
+                            throw cli::UsageError("--setup: one queue per device (" +
+                                                  s.lanes[i].ifname + " has two)");
             s.interval = args.seconds("interval", zcrx::progress::min_interval,
                                       zcrx::progress::max_interval);
             s.grow = rt::parse_grow(args, s.area_size, page, buf);

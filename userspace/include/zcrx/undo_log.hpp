@@ -3,7 +3,7 @@
 // apply rolls back by running the log backwards, and so does "zcrx-nic
 // undo" with the log read back from the state file, which is the log as
 // text. Pure: parsing, printing and the order of the steps are tested
-// without a NIC; zcrx-nic carries the steps out.
+// without a NIC; zcrx/nic_setup.hpp carries the steps out.
 #pragma once
 
 #include <cstdint>
