@@ -359,6 +359,22 @@ recv_setup_failure() {
 		{ tap_diag "not restored: $(nic_full_state)"; return 1; }
 }
 
+# A device set up already (zcrx-nic apply, or another receiver's --setup)
+# is left alone: zcrx-recv --setup exits 3 (EBUSY) and changes nothing.
+recv_setup_busy() {
+	local before rc
+
+	nic_cmd apply "$NSIM_DEV_B" --queue 1 --port "$PORT" || return
+	before=$(nic_full_state)
+	ip netns exec "$NSIM_NS_B" "$bin/zcrx-recv" --setup --ifname "$NSIM_DEV_B" --queue 1 \
+		:: "$((PORT + 1))" >"$tmp/setup.out" 2>"$tmp/setup.err"
+	rc=$?
+	sed 's/^/# recv: /' "$tmp/setup.err"
+	[ "$(nic_full_state)" = "$before" ] || { tap_diag "the earlier setup changed"; rc=99; }
+	nic_cmd undo "$NSIM_DEV_B" || return
+	[ "$rc" -eq 3 ] && grep -q "is set up already, for queue 1 and port $PORT" "$tmp/setup.err"
+}
+
 # recv_setup_signal SIG: SIG to a zcrx-recv --setup waiting for its
 # connection ends it (exit 3, the signal named) with the NIC put back.
 recv_setup_signal() {
@@ -401,6 +417,8 @@ main() {
 		recv_setup_stream
 	tap_check "zcrx-recv --setup failing after the set-up: exit 3, the NIC as it was" \
 		recv_setup_failure
+	tap_check "zcrx-recv --setup on a device set up already: exit 3 (EBUSY), left alone" \
+		recv_setup_busy
 	tap_check "zcrx-recv --setup and SIGTERM: exit 3, the NIC as it was" recv_setup_signal TERM
 	tap_check "zcrx-recv --setup and SIGINT: exit 3, the NIC as it was" recv_setup_signal INT
 	tap_done

@@ -131,17 +131,19 @@ constexpr std::chrono::seconds provider_grace{5};
 
 // A ring closed just before lets go of its queue's memory provider in the
 // background, and the kernel keeps tcp-data-split on while a provider is
-// bound: wait for the device's queues to have none (or give up after
-// provider_grace and try anyway).
-void wait_for_no_provider(Session &s, const SetupOutput &out) {
+// bound: wait for queue to have none (or give up after provider_grace and
+// try anyway).
+void wait_for_no_provider(Session &s, std::uint32_t queue, const SetupOutput &out) {
     const auto give_up = std::chrono::steady_clock::now() + provider_grace;
     for (;;) {
         const Result<std::vector<RxQueue>> queues = s.nl.rx_queues(s.ifindex);
-        if (!queues || std::none_of(queues->begin(), queues->end(),
-                                    [](const RxQueue &q) { return q.provider != Provider::none; }))
+        if (!queues || std::none_of(queues->begin(), queues->end(), [&](const RxQueue &q) {
+                return q.id == queue && q.provider != Provider::none;
+            }))
             return;
         if (std::chrono::steady_clock::now() > give_up) {
-            warn(out, "a queue of " + s.dev + " still has a memory provider after " +
+            warn(out, "queue " + std::to_string(queue) + " of " + s.dev +
+                          " still has a memory provider after " +
                           std::to_string(provider_grace.count()) + " s (zcrx-nic show " + s.dev +
                           ")");
             return;
@@ -152,7 +154,8 @@ void wait_for_no_provider(Session &s, const SetupOutput &out) {
 
 } // namespace
 
-bool undo_step(Session &s, const UndoStep &step, const SetupOutput &out) {
+bool undo_step(Session &s, const UndoStep &step, const SetupOutput &out,
+               std::optional<std::uint32_t> released_queue) {
     const auto done = [&](const Result<void> &r, const std::string &what) {
         if (!r) {
             report(out, r.error());
@@ -165,7 +168,8 @@ bool undo_step(Session &s, const UndoStep &step, const SetupOutput &out) {
         return done(s.nl.set_channels(s.dev, ch->combined),
                     "channels: " + std::to_string(ch->combined) + " combined");
     if (const auto *split = std::get_if<SetTcpDataSplit>(&step)) {
-        wait_for_no_provider(s, out);
+        if (released_queue)
+            wait_for_no_provider(s, *released_queue, out);
         return done(s.nl.set_tcp_data_split(s.dev, split->value),
                     "tcp-data-split: " + (split->value == TcpDataSplit::unknown
                                               ? std::string("auto (the driver's default)")
@@ -196,15 +200,15 @@ bool undo_step(Session &s, const UndoStep &step, const SetupOutput &out) {
 }
 
 bool run_undo(Session &s, const UndoLog &log, const std::string &state_dir, const std::string &path,
-              const SetupOutput &out) {
+              const SetupOutput &out, std::optional<std::uint32_t> released_queue) {
     UndoLog left = log;
     if (log.ifindex != s.ifindex) {
         warn(out, s.dev + " was re-created since apply (ifindex " + std::to_string(log.ifindex) +
                       ", now " + std::to_string(s.ifindex) + "): what apply changed went with it");
         left.steps.clear();
     } else {
-        left.steps =
-            log.run_backwards([&](const UndoStep &step) { return undo_step(s, step, out); });
+        left.steps = log.run_backwards(
+            [&](const UndoStep &step) { return undo_step(s, step, out, released_queue); });
     }
     const Result<void> saved =
         left.steps.empty() ? remove_state(path) : write_state(state_dir, path, left);
@@ -331,7 +335,8 @@ bool NicSetup::undo() {
     if (!active_)
         return true;
     active_ = false;
-    return run_undo(session_, log_, dir_, path_, out_);
+    // the ring that received through the queue has just been closed
+    return run_undo(session_, log_, dir_, path_, out_, log_.queue);
 }
 
 Result<NicSetup> NicSetup::apply(const std::string &dev, const SetupRequest &req, SetupOutput out) {
@@ -344,6 +349,13 @@ Result<NicSetup> NicSetup::apply(const std::string &dev, const SetupRequest &req
     Result<std::optional<UndoLog>> old = read_state(spath);
     if (!old)
         return std::move(old).error();
+    if (old->has_value() && !req.replace)
+        return Error(EBUSY, "set " + dev + " up for queue " + std::to_string(req.queue),
+                     dev + " is set up already, for queue " + std::to_string((*old)->queue) +
+                         " and port " + std::to_string((*old)->port) + " (" + spath + ")",
+                     "another zcrx-recv --setup or zcrx-nic apply did it; if nothing receives "
+                     "there any more, zcrx-nic undo " +
+                         dev + " puts it back");
     if (old->has_value()) {
         say(out, dev,
             "replacing the earlier setup (queue " + std::to_string((*old)->queue) + ", port " +

@@ -129,7 +129,9 @@ std::string help_text() {
         "(tcp-data-split on, RSS off the queue, the port steered to it; one queue per\n"
         "device) and undoes it when zcrx-recv exits: after the transfer, on a failure,\n"
         "and on SIGINT or SIGTERM, which then end the receive (exit 3). Its lines go\n"
-        "to stderr. Killed outright, it leaves the state file for zcrx-nic undo DEV.\n"
+        "to stderr. A device set up already (zcrx-nic apply, another receiver) is\n"
+        "left alone (exit 3). Killed by another signal, it leaves the state file for\n"
+        "zcrx-nic undo DEV.\n"
         "\n"
         "--interval SECS prints a line every SECS seconds from the first accept on:\n"
         "the bytes and completions of all connections in that interval and their\n"
@@ -245,6 +247,7 @@ Result<void> set_up_nics(const Settings &s, NicSetups &out) {
         zcrx::ethtool::SetupRequest req;
         req.queue = lane.queue;
         req.port = lane.port;
+        req.replace = false; // a setup in the state file may be another receiver's
         Result<zcrx::ethtool::NicSetup> setup =
             zcrx::ethtool::NicSetup::apply(lane.ifname, req, setup_output());
         if (!setup)
@@ -254,12 +257,31 @@ Result<void> set_up_nics(const Settings &s, NicSetups &out) {
     return {};
 }
 
+int receive(const Settings &s, NicSetups &nics);
+
+// The NIC set up (--setup), the receive, and the set-up undone once the
+// ring is closed; an undo that fails is exit 3, its steps left in the state
+// file for zcrx-nic undo.
 int run(const Settings &s) {
-    NicSetups nics; // first made, last gone: after the ring
+    NicSetups nics;
     if (s.setup)
         if (Result<void> r = set_up_nics(s, nics); !r)
             return setup_failure(s, r.error());
+    int status = receive(s, nics);
+    for (zcrx::ethtool::NicSetup &setup : nics.devices)
+        if (!setup.undo()) {
+            std::fprintf(stderr,
+                         "zcrx-recv: %s is not put back all the way: zcrx-nic undo %s "
+                         "tries the rest again\n",
+                         setup.dev().c_str(), setup.dev().c_str());
+            status = cli::exit_runtime;
+        }
+    return status;
+}
 
+// Everything from the ring on; returns the exit status. The ring is closed
+// when it returns.
+int receive(const Settings &s, NicSetups &nics) {
     zcrx::RingConfig rc;
     rc.sq_entries = std::max<std::uint32_t>(
         64, static_cast<std::uint32_t>(s.connections * s.lanes.size() + s.lanes.size() + 1));

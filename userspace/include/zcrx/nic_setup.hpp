@@ -61,17 +61,19 @@ struct Session {
 [[nodiscard]] Result<void> remove_state(const std::string &path);
 
 // Carries out one step of an undo log. A rule that is gone or no longer
-// ours needs no undoing. tcp-data-split is set back once no queue of the
-// device has a memory provider (a ring closed just before lets go of it in
-// the background), or after 5 s. False, after saying why, if the step
-// failed.
-[[nodiscard]] bool undo_step(Session &s, const UndoStep &step, const SetupOutput &out);
+// ours needs no undoing. With released_queue, a queue whose ring was just
+// closed, tcp-data-split is set back once that queue has no memory
+// provider (the ring lets go of it in the background), or after 5 s. False,
+// after saying why, if the step failed.
+[[nodiscard]] bool undo_step(Session &s, const UndoStep &step, const SetupOutput &out,
+                             std::optional<std::uint32_t> released_queue = std::nullopt);
 
 // Runs log backwards on the device. The steps that failed stay in the state
 // file at path for another try; with none left, the file goes. Whether
 // everything was undone (and the file saved or removed).
 [[nodiscard]] bool run_undo(Session &s, const UndoLog &log, const std::string &state_dir,
-                            const std::string &path, const SetupOutput &out);
+                            const std::string &path, const SetupOutput &out,
+                            std::optional<std::uint32_t> released_queue = std::nullopt);
 
 struct SetupRequest {
     std::uint32_t queue = 0;               // the RX queue to dedicate
@@ -80,6 +82,9 @@ struct SetupRequest {
     bool v4 = true;                        // a tcp4 rule
     bool v6 = true;                        // a tcp6 rule
     std::string state_dir{default_state_dir};
+    // An earlier setup of the device in the state file is undone first
+    // (zcrx-nic apply); false: it is EBUSY (it may be in use).
+    bool replace = true;
 };
 
 // The setup of one device, undone when the object goes unless release()d:
@@ -88,9 +93,9 @@ struct SetupRequest {
 class NicSetup {
 public:
     // Sets dev up for req. An earlier setup of dev recorded in the state file
-    // is undone first. Everything is probed before anything changes: a
-    // device that lacks a feature is left untouched (EOPNOTSUPP). A step
-    // that fails rolls back what was done, and its error is returned.
+    // is undone first (or refused: SetupRequest::replace). Everything is probed before anything
+    // changes: a device that lacks a feature is left untouched (EOPNOTSUPP). A step that fails
+    // rolls back what was done, and its error is returned.
     [[nodiscard]] static Result<NicSetup> apply(const std::string &dev, const SetupRequest &req,
                                                 SetupOutput out);
 
@@ -103,7 +108,9 @@ public:
 
     // Puts the device back as it was: the log backwards, the state file
     // removed (or kept with the steps that failed, for zcrx-nic undo).
-    // Whether everything was undone. Once only.
+    // Whether everything was undone. Once only. Call it after the ring
+    // that received through the queue is closed: header split goes off
+    // once the queue's memory provider is gone.
     bool undo();
     // Leaves the device set up when this object goes; the state file stays,
     // for "zcrx-nic undo" (what "zcrx-nic apply" does).

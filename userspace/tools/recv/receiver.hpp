@@ -160,6 +160,13 @@ private:
             if (event_ring_) // events only: no data arrives there
                 event_ring_->for_each_cqe([this](const io_uring_cqe &cqe) { dispatch(cqe); });
             flush_all();
+            if (signal_err_)
+                return Error(*signal_err_, "read SIGINT or SIGTERM from the signalfd", {}, "");
+            if (signal_rearm_) {
+                signal_rearm_ = false;
+                if (Result<void> r = arm_signal(); !r)
+                    return r;
+            }
             if (Result<void> r = after_batch(); !r)
                 return r;
             report_progress();
@@ -277,10 +284,12 @@ private:
     // One CQE: no allocation, no exceptions (runs inside Ring::for_each_cqe).
     void dispatch(const io_uring_cqe &cqe) noexcept {
         if (cqe.user_data == signal_tag) {
-            // a short or failed read cannot tell which: SIGTERM's end either way
-            stopped_by_ = cqe.res == static_cast<int>(sizeof(*siginfo_))
-                              ? static_cast<int>(siginfo_->ssi_signo)
-                              : SIGTERM;
+            if (cqe.res == static_cast<int>(sizeof(*siginfo_)))
+                stopped_by_ = static_cast<int>(siginfo_->ssi_signo);
+            else if (cqe.res == -EINTR || cqe.res == -EAGAIN)
+                signal_rearm_ = true; // read again after the batch
+            else
+                signal_err_ = cqe.res < 0 ? -cqe.res : EIO; // a short read: nothing to go by
             return;
         }
         if (cqe.user_data > accept_tag - listeners_.size()) {
@@ -465,6 +474,8 @@ private:
     int signal_fd_;                 // --setup: SIGINT and SIGTERM, read through the ring
     signalfd_siginfo *siginfo_;     // what the read of it returns
     std::optional<int> stopped_by_; // the signal that ended the receive
+    bool signal_rearm_ = false;     // the read ended without a signal: read again
+    std::optional<int> signal_err_; // the read failed (errno)
     Clock::time_point last_cqe_{};  // when the last completions came
     std::optional<zcrx::progress::Ticker> ticker_; // --interval, from the first accept
 };

@@ -29,29 +29,29 @@ using zcrx::Fd;
 using zcrx::Result;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint64_t default_area_size = std::uint64_t{32} << 20;
+inline constexpr std::uint64_t default_area_size = std::uint64_t{32} << 20;
 // --hold: how long without data before the slow consumer gives back all it
 // holds (see Receiver::wait()).
-constexpr std::chrono::milliseconds hold_idle{250};
-constexpr std::uint64_t default_rq_entries = 4096;
-constexpr std::uint64_t max_connections = 1024;
+inline constexpr std::chrono::milliseconds hold_idle{250};
+inline constexpr std::uint64_t default_rq_entries = 4096;
+inline constexpr std::uint64_t max_connections = 1024;
 // user_data of the accept SQE of the queue (lane) i: accept_tag - i
-constexpr std::uint64_t accept_tag = ~std::uint64_t{0};
+inline constexpr std::uint64_t accept_tag = ~std::uint64_t{0};
 // the most queues one ring receives on
-constexpr std::size_t max_queues = 16;
+inline constexpr std::size_t max_queues = 16;
 // user_data of the event CQEs of the queue (lane) i: event_tag - i
-constexpr std::uint64_t event_tag = accept_tag - max_queues;
+inline constexpr std::uint64_t event_tag = accept_tag - max_queues;
 // user_data of the read of the signal descriptor (--setup)
-constexpr std::uint64_t signal_tag = event_tag - max_queues;
+inline constexpr std::uint64_t signal_tag = event_tag - max_queues;
 // the events asked for where the kernel has them
-constexpr std::uint32_t wanted_events =
+inline constexpr std::uint32_t wanted_events =
     zcrx::event_bit(zcrx::uapi::event_alloc_fail) | zcrx::event_bit(zcrx::uapi::event_copy);
-constexpr std::size_t event_types = 2; // their numbers are below this
+inline constexpr std::size_t event_types = 2; // their numbers are below this
 // An event type is armed again this long after it fired, not at once: a
 // queue starved of buffers fails an allocation on every NAPI poll, and
 // waking the receiver for each one costs more than it tells (on netdevsim
 // it even breaks up the coalescing of segments into large buffers).
-constexpr std::chrono::milliseconds event_rearm_pause{250};
+inline constexpr std::chrono::milliseconds event_rearm_pause{250};
 
 // One queue the ring receives on: its device, the queue, and the port whose
 // connections it receives (steered to it by the NIC).
