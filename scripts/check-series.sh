@@ -7,6 +7,7 @@
 # it touches. TAP on stdout, one line per check.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$ZCRX_TOP/selftests/lib/tap.sh"
 
 print_usage() {
 	cat <<USAGE
@@ -25,20 +26,6 @@ case "${1:-}" in
 *) print_usage >&2; exit 2 ;;
 esac
 
-n=0
-failed=0
-result() {
-	local ok=$1
-
-	shift
-	n=$((n + 1))
-	if [ "$ok" -eq 0 ]; then
-		echo "ok $n - $*"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $*"
-	fi
-}
 
 # Only FILE_PATH_CHANGES is ignored: it asks whether MAINTAINERS needs an
 # update for every added file, whatever the file, and ours are covered by
@@ -61,16 +48,16 @@ build_each() {
 	for c in $(git -C "$ZCRX_WORK_TREE" rev-list --reverse "$ZCRX_BASE_TAG..HEAD"); do
 		subject=$(git -C "$ZCRX_WORK_TREE" log -1 --format=%s "$c")
 		git -C "$ZCRX_WORK_TREE" checkout -q "$c" ||
-			{ result 1 "check out: $subject"; break; }
+			{ tap_result 1 "check out: $subject"; break; }
 		log=$("$ZCRX_TOP/scripts/build-kernel.sh" -o "$out" --sparse perf 2>&1)
-		result $? "builds: $subject"
+		tap_result $? "builds: $subject"
 		case "$log" in *": built "*) ;; *) echo "$log" | tail -n 20 | sed 's/^/# /' ;; esac
 		files=$(git -C "$ZCRX_WORK_TREE" diff --name-only "$c^" "$c" -- '*.c' '*.h')
 		warn=
 		[ -z "$files" ] ||
 			warn=$(grep -F "$files" "$out/build.log" | grep -E '(warning|error):')
 		[ -z "$warn" ]
-		result $? "sparse: $subject"
+		tap_result $? "sparse: $subject"
 		[ -z "$warn" ] || echo "$warn" | sed 's/^/# /'
 	done
 	git -C "$ZCRX_WORK_TREE" checkout -q "$bisect_head"
@@ -81,26 +68,25 @@ main() {
 
 	require_work_tree
 	series_matches_tree
-	result $? "patches/ matches the work tree (run scripts/export-series.sh or scripts/apply-series.sh)"
+	tap_result $? "patches/ matches the work tree (run scripts/export-series.sh or scripts/apply-series.sh)"
 	while read -r patch; do
 		name=$(basename "$patch")
 		# the author signs off: the From: line's person is among the
 		# Signed-off-by lines (checkpatch checks only that there is one)
 		from=$(sed -n '1,/^$/s/^From: //p' "$patch")
 		[ -n "$from" ] && grep -qxF "Signed-off-by: $from" "$patch"
-		result $? "$name: Signed-off-by from its author (${from:-no From: line})"
+		tap_result $? "$name: Signed-off-by from its author (${from:-no From: line})"
 		out=$(checkpatch "$patch" 2>&1)
 		[ -z "$out" ]
-		result $? "$name: checkpatch --strict"
+		tap_result $? "$name: checkpatch --strict"
 		[ -z "$out" ] || echo "$out" | sed 's/^/# /'
 		# leftovers of a patch or merge tool are never part of a change
 		out=$(grep -E '^\+\+\+ b/.*(\.orig|\.rej|~)$' "$patch" | cut -c7-)
 		[ -z "$out" ]
-		result $? "$name: adds no .orig, .rej or backup file${out:+: }${out//$'\n'/, }"
+		tap_result $? "$name: adds no .orig, .rej or backup file${out:+: }${out//$'\n'/, }"
 	done < <(series_patches)
 	[ "$build" -eq 1 ] && build_each
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	tap_done
 }
 
 main

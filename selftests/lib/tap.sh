@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Minimal TAP output for the in-guest shell tests: tap_ok/tap_not_ok/tap_skip
-# number the results, tap_check runs a command and reports it, tap_done
-# prints the plan and returns non-zero if anything failed.
+# Minimal TAP output for the in-guest shell tests and the host checks
+# (scripts/check-*.sh): tap_ok/tap_not_ok/tap_skip number the results,
+# tap_result reports an exit status, tap_check runs a command and reports
+# it, tap_done prints the plan and returns non-zero if anything failed.
+# scripts/run-tests.sh gathers these into its one count.
 
 TAP_N=0
 TAP_FAILED=0
@@ -31,6 +33,19 @@ tap_diag() {
 	local text=$*
 
 	printf '# %s\n' "${text//$'\n'/$'\n'# }"
+}
+
+# tap_result STATUS DESCRIPTION: one result for an exit status already
+# known (0 is ok).
+tap_result() {
+	local status=$1
+
+	shift
+	if [ "$status" -eq 0 ]; then
+		tap_ok "$*"
+	else
+		tap_not_ok "$*"
+	fi
 }
 
 # tap_check DESCRIPTION COMMAND...: one result for one command.
