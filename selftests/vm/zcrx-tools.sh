@@ -71,6 +71,32 @@ refill_flushed() {
 	json_holds "r['refill'] == {'flushed': True, 'unread': 0}"
 }
 
+# bench_smoke: zcrx-bench (the main job's comparison) runs one round of
+# 2 MiB in each of epoll+recv and zcrx on the steered queue: its JSON says
+# version 1, ok, both modes measured and verified, zcrx in place.
+bench_smoke() {
+	ip netns exec "$NSIM_NS_B" timeout 300 "$bin/zcrx-bench" --ifname "$NSIM_DEV_B" \
+		--queue "$ZC_QUEUE" --sender-netns "/run/netns/$NSIM_NS_A" --modes epoll,zcrx \
+		--rounds 1 --size 2M --verify --quiet --json "$NSIM_IP4_B" "$PORT" \
+		>"$tmp/bench.json" 2>"$tmp/bench.err" || { sed 's/^/# /' "$tmp/bench.err"; return 1; }
+	python3 - "$tmp/bench.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["samples"]
+print(f"# modes {list(r['modes'])}, ratios {r['ratios']}")
+checks = {
+    "version 1, ok": r["version"] == 1 and r["ok"] is True,
+    "one verified sample per mode": sorted(x["mode"] for x in s) == ["epoll", "zcrx"]
+        and all(x["verified"] is True and x["bytes"] == 2 << 20 for x in s),
+    "zcrx in place": r["modes"]["zcrx"]["zero_copy_percent"] >= 95,
+}
+for what, ok in checks.items():
+    if not ok:
+        print(f"# failed: {what}")
+sys.exit(0 if all(checks.values()) else 1)
+PY
+}
+
 # shared_ring: a stream received on a second ring that imported the queue
 # (ZCRX_CTRL_EXPORT, ZCRX_REG_IMPORT), steered and in place.
 shared_ring() {
@@ -768,6 +794,8 @@ main() {
 		two_queues
 	tap_check "C built against upstream 6.19's uAPI: query, flush, export, import" \
 		upstream_compat
+	tap_check "zcrx-bench: a round of 2 MiB each in epoll+recv and zcrx, verified, JSON" \
+		bench_smoke
 	tap_check "3 concurrent connections, verified, --json" several_json
 	tap_check "socat over IPv6 as the sender, cksum matches" socat_cksum
 	tap_check "copy fallback: a port not steered to the queue, verified" \
