@@ -347,7 +347,11 @@ void report_progress(const Settings &s, const std::vector<Connection> &conns,
     while (!finished.wait_until(conns.size(), ticker.next()))
         if (const auto i = ticker.tick(Clock::now(), sent(conns)))
             print_interval(s, *i);
-    if (const auto i = ticker.last(Clock::now(), sent(conns)))
+    // the threads are done: their ends are set, and visible through the wait
+    Clock::time_point end = start;
+    for (const Connection &c : conns)
+        end = std::max(end, c.end);
+    if (const auto i = ticker.last(end, sent(conns)))
         print_interval(s, *i);
 }
 

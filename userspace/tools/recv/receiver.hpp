@@ -94,13 +94,12 @@ public:
         drain_backlog();
         flush_all();
         if (ticker_) {
+            // the last end of stream; now if a connection has none (a
+            // signal or an error ended the loop first)
             const Totals t = totals();
-            Clock::time_point end = Clock::now();
-            if (!conns_.empty()) {
-                end = conns_.front().end;
-                for (const Connection &c : conns_)
-                    end = std::max(end, c.end);
-            }
+            Clock::time_point end{};
+            for (const Connection &c : conns_)
+                end = c.end == Clock::time_point{} ? Clock::now() : std::max(end, c.end);
             if (const auto i = ticker_->last(end, t.bytes, t.cqes))
                 print_interval(*i);
         }
