@@ -104,15 +104,18 @@ finish() {
 }
 
 # host_tests: build the userspace (the uAPI check is a compile-time one
-# against the debug kernel's exported headers) and run the unit tests, then
-# again under AddressSanitizer, LeakSanitizer and UBSan, and the ones with
-# threads (the refill ring against a concurrent consumer) under
-# ThreadSanitizer: only they are built for that.
+# against the debug kernel's exported headers; once more with -O2, as the
+# main job and the benchmark build it, whose warnings differ) and run the
+# unit tests, then again under AddressSanitizer, LeakSanitizer and UBSan,
+# and the ones with threads (the refill ring against a concurrent
+# consumer) under ThreadSanitizer: only they are built for that.
 host_tests() {
 	local plain=$ZCRX_BUILD/meson asan=$ZCRX_BUILD/meson-asan tsan=$ZCRX_BUILD/meson-tsan rc=0
-	local log=$ZCRX_BUILD/logs/meson.log what="userspace builds (plain, ASan+UBSan, TSan)"
+	local opt=$ZCRX_BUILD/meson-opt log=$ZCRX_BUILD/logs/meson.log
+	local what="userspace builds (plain, -O2 as the main job's, ASan+UBSan, TSan)"
 
 	if meson_build "$plain" -Dkernel_headers="$ZCRX_BUILD/kernel-debug/usr/include" >"$log" 2>&1 &&
+	   meson_build "$opt" -Dbuildtype=debugoptimized >>"$log" 2>&1 &&
 	   meson_build "$asan" -Db_sanitize=address,undefined >>"$log" 2>&1 &&
 	   meson_build "$tsan" -Db_sanitize=thread -- thread-tests >>"$log" 2>&1; then
 		echo "ok 1 - $what; zcrx/uapi.hpp agrees with the kernel's uAPI headers"

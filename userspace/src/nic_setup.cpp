@@ -236,10 +236,12 @@ public:
     [[nodiscard]] Result<void> start() { return write_state(dir_, path_, log_); }
 
     // make() makes a change that undo takes back: undo is logged first,
-    // and dropped again if the change fails (then nothing changed).
-    template <typename Make>
-    [[nodiscard]] Result<void> change(UndoStep undo, Make &&make) {
-        log_.steps.push_back(std::move(undo));
+    // and dropped again if the change fails (then nothing changed). The
+    // step is built in the log itself: moving a temporary UndoStep in
+    // trips GCC 12's -Wmaybe-uninitialized at -O2 (the main job's build).
+    template <typename Step, typename Make>
+    [[nodiscard]] Result<void> change(Step &&undo, Make &&make) {
+        log_.steps.emplace_back(std::forward<Step>(undo));
         if (Result<void> r = write_state(dir_, path_, log_); !r) {
             log_.steps.pop_back();
             return r;
@@ -254,8 +256,9 @@ public:
 
     // Logs undo for a change already made (whose undo it could not know
     // before: the location the driver picked for a rule).
-    [[nodiscard]] Result<void> made(UndoStep undo) {
-        log_.steps.push_back(std::move(undo));
+    template <typename Step>
+    [[nodiscard]] Result<void> made(Step &&undo) {
+        log_.steps.emplace_back(std::forward<Step>(undo));
         return write_state(dir_, path_, log_);
     }
 
