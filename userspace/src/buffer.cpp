@@ -90,8 +90,6 @@ BufferHandle RefillQueue::adopt(std::uint64_t off, std::uint32_t len) noexcept {
     const std::byte *data = len != 0 ? areas_.resolve(off, len) : nullptr;
     if (!data) {
         give_back(off, len);
-        if (!owned_)
-            flush(); // as release() does: nobody else will
         return {};
     }
     ++outstanding_;
@@ -102,11 +100,8 @@ void RefillQueue::release(std::uint64_t off, std::uint32_t len) noexcept {
     assert(outstanding_ > 0);
     --outstanding_;
     give_back(off, len);
-    if (!owned_) {
-        // Nobody flushes for a queue its owner let go: publish at once.
-        flush();
+    if (!owned_)
         collect(this);
-    }
 }
 
 void RefillQueue::give_back(std::uint64_t off, std::uint32_t len) noexcept {
@@ -115,18 +110,22 @@ void RefillQueue::give_back(std::uint64_t off, std::uint32_t len) noexcept {
     if (overflow_.empty() && ring_.push(off, len)) {
         if (ring_.pending() >= batch_)
             ring_.publish();
-        return;
+    } else {
+        // Full: the kernel frees slots only for entries it can see.
+        ring_.publish();
+        try {
+            overflow_.push_back(uapi::zcrx_rqe{off, len, 0});
+            ++stats_.deferred;
+        } catch (const std::bad_alloc &) {
+            // The buffer stays with the kernel's user reference until the
+            // ifq goes away: a leak of one buffer, not a corruption.
+            ++stats_.lost;
+        }
     }
-    // Full: the kernel frees slots only for entries it can see.
-    ring_.publish();
-    try {
-        overflow_.push_back(uapi::zcrx_rqe{off, len, 0});
-        ++stats_.deferred;
-    } catch (const std::bad_alloc &) {
-        // The buffer stays with the kernel's user reference until the ifq
-        // goes away: a leak of one buffer, not a corruption.
-        ++stats_.lost;
-    }
+    // Nobody flushes for a queue its owner let go: every return, through a
+    // handle or refused by adopt(), is published at once.
+    if (!owned_)
+        flush();
 }
 
 std::uint32_t RefillQueue::flush() noexcept {
