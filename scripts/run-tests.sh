@@ -182,9 +182,9 @@ vm_tests() {
 			others+=("$t")
 		fi
 	done
-	vm_tap " with kmemleak" -t 3000 -- "$ZCRX_TOP/selftests/run-vm.sh" "${scanned[@]}" || rc=1
+	vm_tap " with kmemleak" -t 3000 -- "$ZCRX_TOP/selftests/run-guest-tests.sh" "${scanned[@]}" || rc=1
 	vm_tap " with kmemleak=off" -t 2400 -a kmemleak=off -- \
-		"$ZCRX_TOP/selftests/run-vm.sh" "${others[@]}" || rc=1
+		"$ZCRX_TOP/selftests/run-guest-tests.sh" "${others[@]}" || rc=1
 	return "$rc"
 }
 

@@ -22,7 +22,7 @@ bin=$here/../build/kselftest/iou-zcrx/iou-zcrx
 kselftest() {
 	local rc line name failed=0
 
-	# Results stream out as they come (run-vm.sh times each one); lastpipe
+	# Results stream out as they come (run-guest-tests.sh times each one); lastpipe
 	# keeps the loop, and what it counts, in this shell.
 	shopt -s lastpipe
 	ZCRX_BIN=$bin timeout 2400 "$tree/iou-zcrx.sh" "$@" 2>&1 |

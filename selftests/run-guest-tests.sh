@@ -8,7 +8,7 @@
 # results. Runs inside the test VM (scripts/vm-run.sh).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-[ "${ZCRX_IN_VM:-}" = 1 ] || { echo "run-vm.sh: run me in the VM: scripts/vm-run.sh -- $0" >&2; exit 2; }
+[ "${ZCRX_IN_VM:-}" = 1 ] || { echo "run-guest-tests.sh: run me in the VM: scripts/vm-run.sh -- $0" >&2; exit 2; }
 
 n=0
 failed=0
