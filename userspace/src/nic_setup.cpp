@@ -68,6 +68,8 @@ std::string state_path(std::string_view dir, const std::string &dev) {
     return std::string(dir) + "/" + dev + "." + std::to_string(ns);
 }
 
+constexpr std::size_t max_state_size = std::size_t{16} << 20;
+
 Result<std::optional<UndoLog>> read_state(const std::string &path) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
@@ -86,6 +88,12 @@ Result<std::optional<UndoLog>> read_state(const std::string &path) {
         if (n == 0)
             break;
         text.append(buf, static_cast<std::size_t>(n));
+        // Even a 64K-entry RSS table takes about 1 MiB written out; a
+        // file far larger is not one zcrx-nic wrote.
+        if (text.size() > max_state_size)
+            return Error(EFBIG, "read " + path, "larger than 16 MiB: not a zcrx-nic state file",
+                         "remove it if nothing else wrote it, and check the device by hand "
+                         "(zcrx-nic show)");
     }
     Result<UndoLog> log = UndoLog::parse(text);
     if (!log) {
@@ -103,7 +111,7 @@ Result<void> write_state(const std::string &dir, const std::string &path, const 
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd)
         return Error(errno, "create " + tmp, {}, "pass another --state-dir");
-    const std::string text = log.to_text();
+    const std::string text = log.to_json_text();
     std::size_t done = 0;
     while (done < text.size()) {
         const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);

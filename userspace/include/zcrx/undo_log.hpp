@@ -2,7 +2,7 @@
 // the step that puts it back, in the order apply made the changes. A failed
 // apply rolls back by running the log backwards, and so does "zcrx-nic
 // undo" with the log read back from the state file, which is the log as
-// text. Pure: parsing, printing and the order of the steps are tested
+// JSON. Pure: parsing, printing and the order of the steps are tested
 // without a NIC; zcrx/nic_setup.hpp carries the steps out.
 #pragma once
 
@@ -56,16 +56,21 @@ using UndoStep = std::variant<SetChannels, SetTcpDataSplit, SetRss, DeleteRule>;
 // else exactly these entries.
 [[nodiscard]] SetRss restore_rss(std::vector<std::uint32_t> table, std::uint32_t rings);
 
-// The step as a line of the state file, without the newline:
-// "set-channels 1", "set-tcp-data-split off|on|auto", "set-rss default",
-// "set-rss 0 1 0 1 ...", "delete-rule LOCATION PORT".
+// The step as one line of text, without a newline, as zcrx-nic show prints
+// it and format 2 state files held it: "set-channels 1",
+// "set-tcp-data-split off|on|auto", "set-rss default", "set-rss 0 1 0 1 ...",
+// "delete-rule LOCATION PORT".
 [[nodiscard]] std::string to_text(const UndoStep &step);
 
 struct UndoLog {
-    // The first line of a state file: "zcrx-nic-state 2". Format 1 (zcrx-nic
-    // before the log) recorded what apply changed instead of how to undo it;
-    // parse() turns it into the steps that version's undo took.
-    static constexpr unsigned format = 2;
+    // The format to_json_text() writes, the "zcrx-nic-state" member of the
+    // JSON object. Formats 1 and 2 of earlier versions were text, starting
+    // with a "zcrx-nic-state 1" or "zcrx-nic-state 2" line; parse() still
+    // reads them, so that undo works from a state file an older zcrx-nic
+    // left. Format 1 (zcrx-nic before the log) recorded what apply changed
+    // instead of how to undo it; parse() turns it into the steps that
+    // version's undo took.
+    static constexpr unsigned format = 3;
 
     std::uint32_t ifindex = 0; // the device apply changed (a re-created one has none of it)
     std::uint32_t queue = 0;
@@ -74,11 +79,21 @@ struct UndoLog {
 
     friend bool operator==(const UndoLog &, const UndoLog &) = default;
 
-    // Line-based text: the format line, a comment, "ifindex N", "queue N",
-    // "port N", then one line per step (to_text(step)), first step first.
-    [[nodiscard]] std::string to_text() const;
-    // What to_text() writes (blank lines and "#" comments ignored). Anything
-    // else is EINVAL, the detail naming the line and what is wrong with it.
+    // The state file: a JSON object, indented by two, and a newline:
+    //   {"zcrx-nic-state": 3, "ifindex": N, "queue": N, "port": N,
+    //    "steps": [STEP, ...]}
+    // with the steps first step first, each an object named by "step":
+    //   {"step": "set-channels", "combined": N}
+    //   {"step": "set-tcp-data-split", "value": "on"|"off"|"auto"}
+    //   {"step": "set-rss", "indir": "default"|[Q, ...]}
+    //   {"step": "delete-rule", "location": N, "port": P}
+    [[nodiscard]] std::string to_json_text() const;
+    // What to_json_text() writes, or a text state file of format 1 or 2
+    // (blank lines and "#" comments ignored): text whose first character
+    // past white space is "{" is read as JSON. Anything else is EINVAL, the
+    // detail naming where it is wrong ("steps[2].port", "line 5") and why:
+    // a member of the wrong type or range, a missing, unknown or repeated
+    // member, an unknown step, a syntax error (its line and column).
     [[nodiscard]] static Result<UndoLog> parse(std::string_view text);
 
     // Calls undo(step) for every step from the last to the first, going on
