@@ -70,7 +70,7 @@ ZCRX_PKGS_GUEST="iproute2 ethtool socat iperf3 kmod procps util-linux nftables t
 # groff-base: scripts/check-install.sh formats the installed man pages.
 ZCRX_PKGS_USER="meson ninja-build g++ pkg-config catch2 liburing-dev libmnl-dev nlohmann-json3-dev
 	groff-base"
-# scripts/run-bench.sh: the chart of the results.
+# scripts/run-bench.sh and scripts/run-main.sh: the charts of their results.
 ZCRX_PKGS_BENCH="gnuplot-nox"
 ZCRX_PKGS_SERIES="git sparse python3-ply python3-git shfmt"
 # ncdevmem (scripts/build-ncdevmem.sh): YNL code generation and libmnl.
