@@ -1,4 +1,4 @@
-// Helpers the zcrx-ethtool sources share; not part of any interface.
+// Helpers the libzcrx-nic sources share; not part of any interface.
 #pragma once
 
 #include <net/if.h>

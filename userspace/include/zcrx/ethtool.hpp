@@ -9,6 +9,9 @@
 // The message builders and parsers and the RSS table and rule computations
 // are pure functions, tested without a NIC (the undo log of zcrx-nic apply,
 // its state file, is in zcrx/undo_log.hpp).
+//
+// Part of libzcrx-nic (pkg-config zcrx-nic). The sockets are libmnl's, but
+// this header needs none of its headers.
 #pragma once
 
 #include <linux/ethtool.h>
@@ -85,6 +88,7 @@ enum class Feature { channels, rings, tcp_data_split, rss, ntuple };
 [[nodiscard]] Error feature_error(Feature f, std::string_view dev, int err, std::string what,
                                   std::string detail = {});
 
+// A device's channel counts and their maxima (ETHTOOL_MSG_CHANNELS_GET).
 struct Channels {
     // 0 means "not reported" (the kernel omits zero values).
     std::uint32_t rx_max = 0, tx_max = 0, other_max = 0, combined_max = 0;
@@ -100,12 +104,15 @@ enum class TcpDataSplit : std::uint8_t { unknown = 0, disabled = 1, enabled = 2 
 // "unknown", "off", "on": the words ethtool uses.
 [[nodiscard]] std::string_view to_string(TcpDataSplit v) noexcept;
 
+// A device's ring sizes and header split (ETHTOOL_MSG_RINGS_GET).
 struct Rings {
     std::uint32_t rx_max = 0, rx = 0, tx_max = 0, tx = 0; // 0: not reported
     std::uint32_t rx_buf_len = 0, cqe_size = 0;           // 0: not reported
     TcpDataSplit tcp_data_split = TcpDataSplit::unknown;  // unknown: not reported
 };
 
+// A device's RSS hash function, indirection table and hash key
+// (ETHTOOL_MSG_RSS_GET, context 0).
 struct Rss {
     std::uint32_t hfunc = 0; // ETH_RSS_HASH_* bit; 0: not reported
     std::vector<std::uint32_t> indir;
@@ -119,6 +126,7 @@ enum class Provider { none, dmabuf, io_uring };
 // "none", "dmabuf" (devmem TCP), "io_uring" (zero-copy receive).
 [[nodiscard]] std::string_view to_string(Provider p) noexcept;
 
+// An RX queue of a device (NETDEV_CMD_QUEUE_GET).
 struct RxQueue {
     std::uint32_t id = 0;
     std::uint32_t napi_id = 0; // 0: not reported
@@ -126,6 +134,7 @@ struct RxQueue {
     std::uint32_t dmabuf = 0; // the binding id, for Provider::dmabuf
 };
 
+// A page pool of a device (NETDEV_CMD_PAGE_POOL_GET).
 struct PagePool {
     std::uint64_t id = 0;
     std::uint32_t ifindex = 0;
@@ -139,7 +148,9 @@ struct PagePool {
 // Storage for netlink messages, aligned for struct nlmsghdr.
 class MessageBuffer {
 public:
+    // At least bytes long.
     explicit MessageBuffer(std::size_t bytes) : words_((bytes + 7) / 8) {}
+    // The whole buffer, to build a message in or receive one into.
     [[nodiscard]] std::span<std::byte> bytes() noexcept {
         return std::as_writable_bytes(std::span(words_));
     }
@@ -174,12 +185,19 @@ private:
                                                  TcpDataSplit value);
 
 // Reply parsers. A malformed message is an EBADMSG error.
+
+// The family id in a CTRL_CMD_GETFAMILY reply.
 [[nodiscard]] Result<std::uint16_t> parse_family_reply(const nlmsghdr *nlh);
+// ETHTOOL_MSG_CHANNELS_GET_REPLY.
 [[nodiscard]] Result<Channels> parse_channels_reply(const nlmsghdr *nlh);
+// ETHTOOL_MSG_RINGS_GET_REPLY.
 [[nodiscard]] Result<Rings> parse_rings_reply(const nlmsghdr *nlh);
+// ETHTOOL_MSG_RSS_GET_REPLY.
 [[nodiscard]] Result<Rss> parse_rss_reply(const nlmsghdr *nlh);
-// nullopt for a queue that is not an RX queue.
+// One NETDEV_CMD_QUEUE_GET reply of a dump; nullopt for a queue that is
+// not an RX queue.
 [[nodiscard]] Result<std::optional<RxQueue>> parse_queue_reply(const nlmsghdr *nlh);
+// One NETDEV_CMD_PAGE_POOL_GET reply of a dump.
 [[nodiscard]] Result<PagePool> parse_page_pool_reply(const nlmsghdr *nlh);
 
 // An NLMSG_ERROR message: err is 0 for an ACK, else a positive errno;
@@ -193,16 +211,25 @@ struct Ack {
 
 // ---- Netlink session ----
 
+// A generic netlink socket to the ethtool family (and the netdev family);
+// move-only. Requests go one at a time, each read to its end. The kernel
+// refusing one is an Error with its errno and its extended ACK message as
+// the detail; for an ethtool request, with feature_advice() for the
+// feature it needs.
 class Netlink {
 public:
     // Opens a generic netlink socket with extended ACKs and resolves the
-    // ethtool family.
+    // ethtool family (ENOENT from a kernel without ethtool netlink).
     [[nodiscard]] static Result<Netlink> open();
 
+    // The channels, rings and RSS settings of dev (ETHTOOL_MSG_*_GET).
     [[nodiscard]] Result<Channels> channels(std::string_view dev);
     [[nodiscard]] Result<Rings> rings(std::string_view dev);
     [[nodiscard]] Result<Rss> rss(std::string_view dev);
+    // Sets dev to combined channels (ETHTOOL_MSG_CHANNELS_SET).
     [[nodiscard]] Result<void> set_channels(std::string_view dev, std::uint32_t combined);
+    // Sets dev's tcp-data-split (ETHTOOL_MSG_RINGS_SET); unknown asks for
+    // the driver's default ("auto").
     [[nodiscard]] Result<void> set_tcp_data_split(std::string_view dev, TcpDataSplit value);
     // From the netdev family (Linux 6.8+), looked up on first use: the RX
     // queues of a device and the page pools it has, live or detached.
@@ -242,14 +269,19 @@ private:
 
 // ---- ioctl (SIOCETHTOOL) ----
 
+// A device's ntuple rule table (ETHTOOL_GRXCLSRLCNT).
 struct RuleCount {
     std::uint32_t count = 0;        // rules installed
     std::uint32_t table_size = 0;   // rule locations the device has
     bool special_locations = false; // driver picks a location for RX_CLS_LOC_ANY
 };
 
+// The SIOCETHTOOL ioctl on one device, over a socket of its own;
+// move-only. A failed call is feature_error() for the feature it needs.
 class Ioctl {
 public:
+    // A socket for ioctls on dev (EINVAL for a name that cannot be an
+    // interface's; whether dev exists shows at the first call).
     [[nodiscard]] static Result<Ioctl> open(std::string_view dev);
 
     // ETHTOOL_GRXRINGS: RX rings RSS and rules can target.
@@ -293,6 +325,7 @@ equal_indir_excluding(std::uint32_t size, std::uint32_t rings, std::uint32_t exc
 // Highest ring any entry sends to (nullopt for an empty table).
 [[nodiscard]] std::optional<std::uint32_t> max_ring(std::span<const std::uint32_t> table) noexcept;
 
+// The IP version of an ntuple rule: flow-type tcp4 or tcp6.
 enum class IpVersion { v4, v6 };
 
 // An ntuple rule "flow-type tcp4|tcp6 dst-port PORT action QUEUE".

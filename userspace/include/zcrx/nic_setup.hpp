@@ -8,7 +8,8 @@
 // undoes what it did when it goes, and "zcrx-nic undo" finishes the job
 // after a process that could not (killed, crashed) from the state file.
 //
-// In the tools' build only (zcrx-ethtool, over libmnl), not installed.
+// Part of libzcrx-nic (pkg-config zcrx-nic: over libzcrx, and libmnl),
+// installed apart from the receive library.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,8 @@ struct Session {
 // The interface index of dev (EINVAL for a name that cannot be one, ENODEV
 // with advice if there is none).
 [[nodiscard]] Result<std::uint32_t> ifindex_of(const std::string &dev);
+// Opens both interfaces on dev. ifindex_of() comes first: a device that
+// does not exist is ENODEV before any socket is opened.
 [[nodiscard]] Result<Session> open_session(const std::string &dev);
 
 // The state file of dev in dir: one per device and network namespace.
@@ -58,6 +61,7 @@ struct Session {
 // Replaces the state file at once (a new file renamed over it), creating dir.
 [[nodiscard]] Result<void> write_state(const std::string &dir, const std::string &path,
                                        const UndoLog &log);
+// Removes the state file; one that is not there is no error.
 [[nodiscard]] Result<void> remove_state(const std::string &path);
 
 // Carries out one step of an undo log. A rule that is gone or no longer
@@ -75,6 +79,8 @@ struct Session {
                             const std::string &path, const SetupOutput &out,
                             std::optional<std::uint32_t> released_queue = std::nullopt);
 
+// What NicSetup::apply() sets a device up for: one RX queue that receives
+// one TCP port.
 struct SetupRequest {
     std::uint32_t queue = 0;               // the RX queue to dedicate
     std::uint16_t port = 0;                // TCP destination port steered to it
@@ -92,13 +98,16 @@ struct SetupRequest {
 // failure and on a signal it handles too.
 class NicSetup {
 public:
-    // Sets dev up for req. An earlier setup of dev recorded in the state file
-    // is undone first (or refused: SetupRequest::replace). Everything is probed before anything
-    // changes: a device that lacks a feature is left untouched (EOPNOTSUPP). A step that fails
-    // rolls back what was done, and its error is returned.
+    // Sets dev up for req. A device that does not exist is ENODEV, as from
+    // open_session(). An earlier setup of dev recorded in the state file is
+    // undone first (or refused: SetupRequest::replace). Everything is probed
+    // before anything changes: a device that lacks a feature is left
+    // untouched (EOPNOTSUPP). A step that fails rolls back what was done,
+    // and its error is returned.
     [[nodiscard]] static Result<NicSetup> apply(const std::string &dev, const SetupRequest &req,
                                                 SetupOutput out);
 
+    // Hands the setup over: other undoes nothing any more.
     NicSetup(NicSetup &&other) noexcept;
     NicSetup &operator=(NicSetup &&) = delete;
     NicSetup(const NicSetup &) = delete;
@@ -116,6 +125,8 @@ public:
     // for "zcrx-nic undo" (what "zcrx-nic apply" does).
     void release() noexcept { active_ = false; }
 
+    // The device, the undo log of what apply() changed, and the state file
+    // that holds the log.
     [[nodiscard]] const std::string &dev() const noexcept { return session_.dev; }
     [[nodiscard]] const UndoLog &log() const noexcept { return log_; }
     [[nodiscard]] const std::string &state_path() const noexcept { return path_; }

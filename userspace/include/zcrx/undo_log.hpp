@@ -3,7 +3,8 @@
 // apply rolls back by running the log backwards, and so does "zcrx-nic
 // undo" with the log read back from the state file, which is the log as
 // JSON. Pure: parsing, printing and the order of the steps are tested
-// without a NIC; zcrx/nic_setup.hpp carries the steps out.
+// without a NIC; zcrx/nic_setup.hpp carries the steps out. Part of
+// libzcrx-nic (pkg-config zcrx-nic).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,7 @@ struct DeleteRule {
     friend bool operator==(const DeleteRule &, const DeleteRule &) = default;
 };
 
+// One step of an undo log: one of the changes above.
 using UndoStep = std::variant<SetChannels, SetTcpDataSplit, SetRss, DeleteRule>;
 
 // How to put back `table`, the RSS table of a device with `rings` RX queues:
@@ -62,6 +64,8 @@ using UndoStep = std::variant<SetChannels, SetTcpDataSplit, SetRss, DeleteRule>;
 // "delete-rule LOCATION PORT".
 [[nodiscard]] std::string to_text(const UndoStep &step);
 
+// What apply did to one device, as the steps that undo it: the log itself
+// and the content of the state file.
 struct UndoLog {
     // The format to_json_text() writes, the "zcrx-nic-state" member of the
     // JSON object. Formats 1 and 2 of earlier versions were text, starting
