@@ -10,6 +10,15 @@
 # nsim_pair_setup [QUEUES] creates it (clearing leftovers of an earlier run
 # first), nsim_pair_cleanup removes it; both are idempotent. Needs root and
 # a kernel with netdevsim.
+#
+# The base tree's selftest helpers (net/lib.sh, net/net_helper.sh) do some
+# of this, but not in a way that suits a debug guest under TCG, where a
+# fork costs 0.2 to 0.6 s: busywait and slowwait fork date(1) on every
+# poll (timestamp_ms), and wait_local_port_listen gives up silently after
+# 1 s and cannot tell a listener that is slow from one that died. The
+# loops here poll on bash's own SECONDS and fail loudly, naming what they
+# waited for; setup_ns's random names would make every message and the
+# README's examples name a different namespace each run.
 
 # Test glue first in PATH: an ethtool that can set tcp-data-split.
 PATH=$(cd "$(dirname "${BASH_SOURCE[0]}")/../bin" && pwd):$PATH
