@@ -8,6 +8,16 @@
 //
 // Usage errors are exceptions (cli::UsageError): parsing is setup, and a tool
 // turns the exception into a message and exit status 2 in one place.
+//
+// Why not getopt_long or CLI11 (bookworm's libcli11-dev 2.1.2): the
+// tokenizer below is some 50 lines. getopt_long would need as many to
+// build its tables from these, copy argv (it permutes it), reset its global
+// state and turn '?' and ':' back into messages that name the option, and
+// it accepts abbreviations ("--verif"), which would make adding an option
+// break scripts. CLI11 would replace the tokenizer and the help text but
+// not the converters (sizes with suffixes, ranges, durations) and would
+// change every tool's option handling and its --help, which the man pages
+// are checked against.
 #pragma once
 
 #include <chrono>
