@@ -1,6 +1,7 @@
 #include "zcrx/ethtool.hpp"
 
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -74,6 +75,26 @@ std::string feature_advice(Feature f, std::string_view dev, int err) {
 Error feature_error(Feature f, std::string_view dev, int err, std::string what,
                     std::string detail) {
     return Error{err, std::move(what), std::move(detail), feature_advice(f, dev, err)};
+}
+
+Error explain_rule_refusal(Error e, std::optional<bool> ntuple_on, std::string_view dev) {
+    const std::string d = str(dev);
+    if (ntuple_on.has_value() && !*ntuple_on && (e.err == EOPNOTSUPP || e.err == EPERM)) {
+        const std::string answer = e.err == EPERM ? "EPERM" : "EOPNOTSUPP";
+        return Error(EOPNOTSUPP, std::move(e.what),
+                     "ntuple filters are off on " + d + " (the driver answered " + answer + ")",
+                     "turn them on with: ethtool -K " + d +
+                         " ntuple on (a driver may also turn them off by itself when it lacks "
+                         "resources for the channel count: bnxt does)");
+    }
+    if (e.err == EPERM)
+        e.advice = d +
+                   " refused the rule: check that its flow steering is available and on "
+                   "(ethtool -k " +
+                   d + " | grep ntuple)";
+    else if (e.err == EAGAIN)
+        e.advice = d + " may be down: rules need it up (ip link set " + d + " up)";
+    return e;
 }
 
 std::string_view to_string(Provider p) noexcept {

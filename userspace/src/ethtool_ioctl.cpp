@@ -148,4 +148,12 @@ Result<void> Ioctl::delete_rule(std::uint32_t location) {
     return call(&nfc, Feature::ntuple, "delete an ntuple rule");
 }
 
+Result<bool> Ioctl::ntuple_on() {
+    ethtool_value v{};
+    v.cmd = ETHTOOL_GFLAGS;
+    if (Result<void> r = call(&v, Feature::ntuple, "read the feature flags"); !r)
+        return std::move(r).error();
+    return (v.data & ETH_FLAG_NTUPLE) != 0;
+}
+
 } // namespace zcrx::ethtool

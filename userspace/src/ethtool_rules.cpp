@@ -6,7 +6,9 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "ethtool_internal.hpp"
 
@@ -139,6 +141,37 @@ std::optional<std::uint32_t> max_ring(std::span<const std::uint32_t> table) noex
     if (table.empty())
         return std::nullopt;
     return *std::max_element(table.begin(), table.end());
+}
+
+Result<std::uint32_t> rx_queues_after(const Channels &ch, std::optional<std::uint32_t> want,
+                                      std::uint32_t rx_rings, std::string_view dev) {
+    if (!want)
+        return rx_rings;
+    const std::string d(dev);
+    const std::string what = "set " + d + " to " + std::to_string(*want) + " combined channels";
+    if (ch.combined_max == 0)
+        return Error(EOPNOTSUPP, what, {},
+                     d + " has no combined channels; set its RX channels with ethtool -L instead");
+    if (*want > ch.combined_max)
+        return Error(ERANGE, what, {}, d + " has at most " + std::to_string(ch.combined_max));
+    if (ch.combined == 0 && (ch.rx != 0 || ch.tx != 0))
+        return Error(EINVAL, what,
+                     d + " has separate channels (rx " + std::to_string(ch.rx) + ", tx " +
+                         std::to_string(ch.tx) + ") and none combined",
+                     "make them combined first (ethtool -L " + d + " rx 0 tx 0 combined " +
+                         std::to_string(*want) + "), or leave out --channels");
+    return *want + ch.rx;
+}
+
+bool rss_reset_before_channels(std::span<const std::uint32_t> table, std::uint32_t rings,
+                               std::uint32_t rings_after) {
+    if (table.empty() || rings == rings_after)
+        return false;
+    if (max_ring(table).value_or(0) >= rings_after)
+        return true;
+    const std::vector<std::uint32_t> dflt =
+        equal_indir(static_cast<std::uint32_t>(table.size()), rings);
+    return !std::equal(table.begin(), table.end(), dflt.begin(), dflt.end());
 }
 
 ethtool_rx_flow_spec port_rule(IpVersion ip, std::uint16_t port, std::uint32_t queue,

@@ -306,8 +306,12 @@ Result<void> add_rules(Session &s, Journal &journal, const SetupRequest &req,
         }
         const auto insert = [&]() -> Result<void> {
             Result<std::uint32_t> loc = s.io.insert_rule(fs);
-            if (!loc)
-                return std::move(loc).error();
+            if (!loc) {
+                // Drivers refuse rules with ntuple off in their own ways.
+                const Result<bool> on = s.io.ntuple_on();
+                return explain_rule_refusal(std::move(loc).error(),
+                                            on ? std::optional<bool>(*on) : std::nullopt, s.dev);
+            }
             fs.location = *loc;
             return {};
         };
@@ -401,18 +405,10 @@ Result<NicSetup> NicSetup::apply(const std::string &dev, const SetupRequest &req
         used = std::move(locs).value();
     }
 
-    if (req.channels) {
-        const std::string what =
-            "set " + dev + " to " + std::to_string(*req.channels) + " combined channels";
-        if (ch->combined_max == 0)
-            return Error(EOPNOTSUPP, what, {},
-                         dev + " has no combined channels; set its RX channels with "
-                               "ethtool -L instead");
-        if (*req.channels > ch->combined_max)
-            return Error(ERANGE, what, {},
-                         dev + " has at most " + std::to_string(ch->combined_max));
-    }
-    const std::uint32_t rings_after = req.channels ? *req.channels + ch->rx : *rx_rings;
+    Result<std::uint32_t> after = rx_queues_after(*ch, req.channels, *rx_rings, dev);
+    if (!after)
+        return std::move(after).error();
+    const std::uint32_t rings_after = *after;
     if (rings_after < 2 || req.queue >= rings_after)
         return Error(ERANGE, "dedicate queue " + std::to_string(req.queue) + " of " + dev, {},
                      dev + " has " + std::to_string(rings_after) +
@@ -433,8 +429,9 @@ Result<NicSetup> NicSetup::apply(const std::string &dev, const SetupRequest &req
     };
 
     if (req.channels && *req.channels != ch->combined) {
-        // The kernel refuses fewer channels than a custom RSS table uses.
-        if (max_ring(*indir_before).value_or(0) >= rings_after)
+        // The kernel refuses fewer channels than a custom RSS table uses;
+        // bnxt refuses a custom table's resizing.
+        if (rss_reset_before_channels(*indir_before, *rx_rings, rings_after))
             if (Result<void> r = journal.change(restore_rss(*indir_before, *rx_rings),
                                                 [&] { return s.io.set_indir({}); });
                 !r)

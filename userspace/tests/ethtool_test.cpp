@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -507,6 +508,61 @@ TEST_CASE("RSS table excluding a queue needs a table, two queues and a valid Q",
     CHECK_FALSE(et::equal_indir_excluding(128, 4, 4).has_value());
 }
 
+TEST_CASE("the RSS table goes back to the default before a channel change that needs it",
+          "[ethtool]") {
+    const std::vector<std::uint32_t> dflt4 = et::equal_indir(64, 4);
+    // The default spread over more queues: kept (the kernel respreads it).
+    CHECK_FALSE(et::rss_reset_before_channels(dflt4, 4, 8));
+    CHECK_FALSE(et::rss_reset_before_channels(et::equal_indir(64, 1), 1, 2));
+    // Fewer queues than it uses: the kernel refuses unless it is reset,
+    // whether set by hand or not (it cannot be told apart).
+    CHECK(et::rss_reset_before_channels(dflt4, 4, 2));
+    CHECK(et::rss_reset_before_channels(dflt4, 4, 3));
+    // A table set by hand: bnxt refuses to resize it, even for more queues.
+    const std::vector<std::uint32_t> custom = et::equal_indir_excluding(64, 4, 1).value();
+    CHECK(et::rss_reset_before_channels(custom, 4, 8));
+    CHECK(et::rss_reset_before_channels(std::vector<std::uint32_t>(64, 0), 4, 8));
+    // No change of queues, or no table: nothing to do.
+    CHECK_FALSE(et::rss_reset_before_channels(custom, 4, 4));
+    CHECK_FALSE(et::rss_reset_before_channels({}, 4, 2));
+}
+
+TEST_CASE("the RX queues after --channels, or why it is refused", "[ethtool]") {
+    et::Channels combined; // bnxt's default, netdevsim
+    combined.combined_max = 16;
+    combined.combined = 4;
+    CHECK(et::rx_queues_after(combined, std::nullopt, 4, "eth7").value() == 4u);
+    CHECK(et::rx_queues_after(combined, 8u, 4, "eth7").value() == 8u);
+    CHECK(et::rx_queues_after(combined, 16u, 4, "eth7").value() == 16u);
+    const zcrx::Error over = et::rx_queues_after(combined, 17u, 4, "eth7").error();
+    CHECK(over.err == ERANGE);
+    CHECK(contains(over.hint(), "at most 16"));
+
+    // Combined channels next to RX-only ones: the kernel adds them up.
+    et::Channels mixed = combined;
+    mixed.rx = 2;
+    CHECK(et::rx_queues_after(mixed, 8u, 6, "eth7").value() == 10u);
+
+    // gve: RX and TX channels only.
+    et::Channels gve;
+    gve.rx_max = gve.tx_max = 16;
+    gve.rx = gve.tx = 8;
+    CHECK(et::rx_queues_after(gve, std::nullopt, 8, "eth7").value() == 8u);
+    const zcrx::Error none = et::rx_queues_after(gve, 8u, 8, "eth7").error();
+    CHECK(none.err == EOPNOTSUPP);
+    CHECK(contains(none.hint(), "no combined channels"));
+
+    // bnxt after ethtool -L rx N tx N: combined possible, none set.
+    et::Channels apart = gve;
+    apart.combined_max = 8;
+    const zcrx::Error sep = et::rx_queues_after(apart, 4u, 8, "eth7").error();
+    CHECK(sep.err == EINVAL);
+    CHECK(contains(sep.message(), "separate channels (rx 8, tx 8)"));
+    CHECK(contains(sep.hint(), "ethtool -L eth7 rx 0 tx 0 combined 4"));
+    // Without --channels it is fine as it is.
+    CHECK(et::rx_queues_after(apart, std::nullopt, 8, "eth7").value() == 8u);
+}
+
 // ---- ntuple rules ----
 
 TEST_CASE("port rules match TCP destination port only and steer to the queue", "[ethtool]") {
@@ -641,4 +697,40 @@ TEST_CASE("a missing feature names the feature and the device", "[ethtool][error
     CHECK(et::feature_advice(et::Feature::rss, "eth7", EAGAIN).empty());
     // No advice means no hint at all, not the zcrx one for that errno.
     CHECK(et::feature_error(et::Feature::rss, "eth7", EINVAL, "x").hint().empty());
+}
+
+TEST_CASE("a refused rule says when ntuple filters are off", "[ethtool][error]") {
+    const auto refused = [](int err) {
+        return et::feature_error(
+            et::Feature::ntuple, "eth7", err,
+            "insert an ntuple rule of eth7: flow-type tcp4 dst-port 9 action 1");
+    };
+    // bnxt answers EPERM, gve and netdevsim EOPNOTSUPP: both are "off".
+    for (const int err : {EPERM, EOPNOTSUPP}) {
+        INFO(err);
+        const zcrx::Error e = et::explain_rule_refusal(refused(err), false, "eth7");
+        CHECK(e.err == EOPNOTSUPP);
+        CHECK(contains(e.what, "insert an ntuple rule of eth7"));
+        CHECK(contains(e.detail, "ntuple filters are off on eth7"));
+        CHECK(contains(e.hint(), "ethtool -K eth7 ntuple on"));
+        CHECK_FALSE(contains(e.hint(), "CAP_NET_ADMIN"));
+    }
+    // EPERM with ntuple on, or not known: the driver refused, not the capability.
+    for (const std::optional<bool> on : {std::optional<bool>(true), std::optional<bool>()}) {
+        const zcrx::Error e = et::explain_rule_refusal(refused(EPERM), on, "eth7");
+        CHECK(e.err == EPERM);
+        CHECK_FALSE(contains(e.hint(), "CAP_NET_ADMIN"));
+        CHECK(contains(e.hint(), "ethtool -k eth7"));
+    }
+    const zcrx::Error down = et::explain_rule_refusal(refused(EAGAIN), true, "eth7");
+    CHECK(down.err == EAGAIN);
+    CHECK(contains(down.hint(), "ip link set eth7 up"));
+    // Other refusals stay as they are.
+    for (const int err : {ENOSPC, EINVAL, EEXIST}) {
+        const zcrx::Error e = et::explain_rule_refusal(refused(err), false, "eth7");
+        CHECK(e.err == err);
+        CHECK(e.message() == refused(err).message());
+    }
+    CHECK(et::explain_rule_refusal(refused(EOPNOTSUPP), true, "eth7").message() ==
+          refused(EOPNOTSUPP).message());
 }

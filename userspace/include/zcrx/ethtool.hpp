@@ -302,6 +302,9 @@ public:
     [[nodiscard]] Result<std::uint32_t> insert_rule(const ethtool_rx_flow_spec &fs);
     // ETHTOOL_SRXCLSRLDEL.
     [[nodiscard]] Result<void> delete_rule(std::uint32_t location);
+    // ETHTOOL_GFLAGS: whether the ntuple feature (ethtool -K DEV ntuple,
+    // NETIF_F_NTUPLE) is on. Many drivers refuse rules while it is off.
+    [[nodiscard]] Result<bool> ntuple_on();
 
 private:
     Ioctl(Fd fd, std::string_view dev) noexcept;
@@ -325,6 +328,26 @@ equal_indir_excluding(std::uint32_t size, std::uint32_t rings, std::uint32_t exc
 // Highest ring any entry sends to (nullopt for an empty table).
 [[nodiscard]] std::optional<std::uint32_t> max_ring(std::span<const std::uint32_t> table) noexcept;
 
+// The RX queues dev has once `want` combined channels are set, or, without
+// want, rx_rings (ETHTOOL_GRXRINGS). Refused before anything changes:
+// a device without combined channels (EOPNOTSUPP; gve), more than its
+// maximum (ERANGE), and a device whose channels are all separate RX and TX
+// ones (EINVAL): the kernel would keep those next to the combined ones,
+// which bnxt refuses (EINVAL) and which is not what --channels means.
+[[nodiscard]] Result<std::uint32_t> rx_queues_after(const Channels &ch,
+                                                    std::optional<std::uint32_t> want,
+                                                    std::uint32_t rx_rings, std::string_view dev);
+
+// Whether the RSS table must go back to the driver's default before the RX
+// queues go from rings to rings_after. The kernel refuses fewer queues than
+// a table set by hand uses, and bnxt refuses any channel change that resizes
+// such a table (its size follows the queue count on P5 chips). A table
+// other than equal_indir(size, rings) was set by hand; the default one is
+// reset too when it uses a queue that goes, since it may have been set by
+// hand as well (the kernel does not say).
+[[nodiscard]] bool rss_reset_before_channels(std::span<const std::uint32_t> table,
+                                             std::uint32_t rings, std::uint32_t rings_after);
+
 // The IP version of an ntuple rule: flow-type tcp4 or tcp6.
 enum class IpVersion { v4, v6 };
 
@@ -338,6 +361,15 @@ enum class IpVersion { v4, v6 };
 
 // ethtool -N syntax: "flow-type tcp4 dst-port 9999 action 3".
 [[nodiscard]] std::string describe_rule(const ethtool_rx_flow_spec &fs);
+
+// The error for an ntuple rule the driver refused with e, given whether
+// dev's ntuple feature is on (nullopt: not known). With it off, whatever
+// the driver answered (bnxt: EPERM, gve and netdevsim: EOPNOTSUPP) becomes
+// EOPNOTSUPP saying to turn it on. EPERM with it on is the driver's refusal,
+// not a missing CAP_NET_ADMIN (apply has set the RSS table by then, which
+// needs it); EAGAIN is a device that is down (bnxt). Anything else is e.
+[[nodiscard]] Error explain_rule_refusal(Error e, std::optional<bool> ntuple_on,
+                                         std::string_view dev);
 
 // Lowest location in [0, table_size) not in used.
 [[nodiscard]] std::optional<std::uint32_t> free_location(std::span<const std::uint32_t> used,
