@@ -821,8 +821,9 @@ main() {
 	tap_check "unknown interface name: exit 3, the name lookup fails (ENODEV)" \
 		recv_error 3 "zcrx-recv: find interface zcrx-nosuch0: *[(]ENODEV[)];*" \
 		--ifname zcrx-nosuch0 --queue 0
-	tap_check "queue out of range: exit 3, the kernel says ERANGE" \
-		reg_error ERANGE --ifname "$NSIM_DEV_B" --queue 64
+	tap_check "queue out of range: exit 3, the kernel says ERANGE, another queue suggested" \
+		recv_error 3 "zcrx-recv: register zcrx ifq on * queue 64: *[(]ERANGE[)];*use another queue*" \
+		--ifname "$NSIM_DEV_B" --queue 64
 	tap_check "without CAP_NET_ADMIN: exit 3, the kernel says EPERM" no_net_admin
 	tap_check "queue already registered by a running receiver: exit 3, EEXIST" queue_in_use
 	tap_check "zcrx-nic show and YNL: io_uring holds the queue while receiving, then nothing" \

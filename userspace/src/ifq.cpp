@@ -92,6 +92,10 @@ Error registration_error(int err, const IfqConfig &c, const std::string &qname) 
                      "back the area with huge pages (--huge-pages) so that each buffer is "
                      "contiguous, and stay within what the NIC posts (netdevsim: 64 KiB; "
                      "EOPNOTSUPP: pages only)");
+    if (err == ERANGE)
+        return Error(err, register_what(c, qname), {},
+                     "the device has no such RX queue, or its driver cannot restart that queue "
+                     "alone (gve: queue 0 while the device is up): use another queue");
     return Error(err, register_what(c, qname));
 }
 
